@@ -1,0 +1,34 @@
+# The two commands of the README: `make demo` and `make test`. Each creates .venv and installs
+# what it needs on a machine that has only python3 and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-all lint dev install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/daam demo
+
+test: $(STAMP)
+	$(BIN)/pytest -q -m 'not slow'
+
+test-all: $(STAMP)
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+dev: $(STAMP)
+	$(BIN)/dg dev
+
+clean:
+	rm -rf $(VENV) data .dagster_home

@@ -1,0 +1,36 @@
+"""mart: the published indicators at school, province, region and national level."""
+
+
+from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, AssetSpec
+from dagster import MaterializeResult, multi_asset
+
+from assets.core import FACT_DOCS
+from assets.keys import key
+from pipelines.partitions import split_key, year_province_partitions
+from pipelines.resources import Warehouse
+from warehouse.checks import levels_add_up
+from warehouse.db import transaction
+from warehouse.schema import run_sql
+
+
+@multi_asset(
+    specs=[AssetSpec(key("mart/indicators"), group_name="mart", kinds={"duckdb"},
+                     deps=[key(f"core/{f}") for f in FACT_DOCS] + [key("core/fct_submission")],
+                     description="mart.indicators as warehouse-interface.md defines it: one row per (geo_level, "
+                                 "geo_code, school_year, month, indicator); additive across levels.")],
+    check_specs=[AssetCheckSpec("levels_add_up", asset=key("mart/indicators"), blocking=True,
+                                description="Province = sum of schools, region = sum of provinces, "
+                                            "nation = sum of regions, for the partition's school year.")],
+    partitions_def=year_province_partitions, can_subset=False, pool="duckdb_writer",
+)
+def indicators(context: AssetExecutionContext, warehouse: Warehouse):
+    """Replace the partition's school rows and recompute its directorate, region and the nation."""
+    school_year, province = split_key(context.partition_key)
+    with warehouse.connect() as con:
+        with transaction(con):
+            run_sql(con, "mart/indicators.sql", {"year": school_year, "province": province})
+        outcome = levels_add_up(con, school_year)
+        rows = con.execute("select count(*) from mart.indicators where school_year = $y", {"y": school_year}).fetchone()[0]
+    yield MaterializeResult(asset_key=key("mart/indicators"), metadata={"rows_in_school_year": rows})
+    yield AssetCheckResult(asset_key=key("mart/indicators"), check_name="levels_add_up", passed=outcome.passed,
+                           severity=AssetCheckSeverity.ERROR, metadata=outcome.metadata)

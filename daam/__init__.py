@@ -1,0 +1,1 @@
+"""daam (دعم): school social-support records into one trusted DuckDB warehouse."""

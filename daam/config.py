@@ -1,0 +1,183 @@
+"""Typed access to `configs/`: record types, vocabularies, levels, programme rules, calendar, limits.
+
+Everything the code needs from the landing-zone contract lives in `configs/` and is read here,
+once per process. Nothing reads the shared contract folder at run time.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CONFIG_DIR = Path(os.environ.get("DAAM_CONFIG_DIR", Path(__file__).resolve().parents[1] / "configs"))
+
+RECORD_TYPES = (
+    "schools",
+    "students",
+    "tayssir_beneficiaries",
+    "attendance",
+    "schoolbags",
+    "boarding_grants",
+    "canteen_meals",
+    "tayssir_payments",
+)
+# Record types that belong to one school year and one directorate (the partitioned ones).
+PERIOD_RECORD_TYPES = RECORD_TYPES[1:]
+
+
+class ConfigError(ValueError):
+    """A configuration file is missing a key the code needs; the message names it."""
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    required: bool
+    kind: str
+    aliases: tuple[str, ...]
+
+    @property
+    def vocabulary(self) -> str | None:
+        return self.kind.split(":", 1)[1] if self.kind.startswith("vocab:") else None
+
+
+@dataclass(frozen=True)
+class RecordTypeSpec:
+    name: str
+    folder: str
+    layout: str  # snapshot | school | monthly_school | province_instalment
+    key: tuple[str, ...]
+    columns: dict[str, ColumnSpec]
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns.values() if c.required]
+
+    @property
+    def monthly(self) -> bool:
+        return self.layout == "monthly_school"
+
+
+@dataclass(frozen=True)
+class Level:
+    code: str
+    cycle: str
+    rank: int
+    nominal_age: int
+    label_fr: str
+    label_ar: str
+
+
+@dataclass(frozen=True)
+class Province:
+    code: str
+    name_fr: str
+    name_ar: str
+    region_code: str
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name_fr: str
+    name_ar: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    record_types: dict[str, RecordTypeSpec]
+    vocabularies: dict[str, dict[str, list[str]]]
+    levels: dict[str, Level]
+    age_below: int
+    age_above: int
+    class_name_patterns: list[dict[str, str]]
+    preamble_school_code_labels: list[str]
+    school_years: list[str]
+    limits: dict[str, int]
+    calendar: dict[str, Any]
+    provinces: dict[str, Province]
+    regions: dict[str, Region]
+    _rules: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    def programme_rules(self, school_year: str) -> dict[str, Any]:
+        """The programme rules in force for a school year; a year with no rules is a ConfigError."""
+        if school_year not in self.school_years:
+            raise ConfigError(
+                f"configs/programme_rules.yaml has no rules for school year {school_year!r} "
+                f"(add it to `school_years`; known: {', '.join(self.school_years)})"
+            )
+        merged = _deep_merge(self._rules.get("defaults", {}), self._rules.get(school_year, {}) or {})
+        return merged
+
+    def school_days(self, school_year: str, month: int) -> int:
+        """School days in a month of a school year, from configs/calendar.yaml."""
+        override = (self.calendar.get("years") or {}).get(school_year) or {}
+        return int(override.get(month, self.calendar["default_school_days"][month]))
+
+    def months_of(self, school_year: str) -> list[str]:
+        """`YYYY-MM` of each school month of a school year, September to June."""
+        start = int(school_year[:4])
+        return [f"{start if m >= 9 else start + 1}-{m:02d}" for m in self.calendar["months"]]
+
+
+def _deep_merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _yaml(name: str) -> dict[str, Any]:
+    path = CONFIG_DIR / name
+    if not path.exists():
+        raise ConfigError(f"missing configuration file {path}")
+    with path.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh) or {}
+
+
+def _csv(name: str) -> list[dict[str, str]]:
+    with (CONFIG_DIR / name).open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@cache
+def load_settings() -> Settings:
+    """Read every file of `configs/` once and return the typed settings."""
+    rt_doc = _yaml("record_types.yaml")
+    record_types = {}
+    for name, spec in rt_doc["record_types"].items():
+        cols = {
+            c: ColumnSpec(c, bool(v.get("required")), str(v["kind"]), tuple(str(a) for a in v.get("aliases", [])))
+            for c, v in spec["columns"].items()
+        }
+        record_types[name] = RecordTypeSpec(name, spec["folder"], spec["layout"], tuple(spec["key"]), cols)
+    vocab = {
+        name: {str(canon): [str(a) for a in accepted] for canon, accepted in values.items()}
+        for name, values in _yaml("vocabularies.yaml")["vocabularies"].items()
+    }
+    lv_doc = _yaml("levels.yaml")
+    levels = {str(code): Level(str(code), **v) for code, v in lv_doc["levels"].items()}
+    rules = _yaml("programme_rules.yaml")
+    return Settings(
+        record_types=record_types,
+        vocabularies=vocab,
+        levels=levels,
+        age_below=int(lv_doc["age_below"]),
+        age_above=int(lv_doc["age_above"]),
+        class_name_patterns=lv_doc["class_name_patterns"],
+        preamble_school_code_labels=list(rt_doc.get("preamble_school_code_labels", [])),
+        school_years=[str(y) for y in rules["school_years"]],
+        limits=_yaml("settings.yaml")["limits"],
+        calendar=_yaml("calendar.yaml"),
+        provinces={r["province_code"]: Province(r["province_code"], r["name_fr"], r["name_ar"], r["region_code"])
+                   for r in _csv("reference/provinces.csv")},
+        regions={r["region_code"]: Region(r["region_code"], r["name_fr"], r["name_ar"])
+                 for r in _csv("reference/regions.csv")},
+        _rules={str(k): v for k, v in rules.items()},
+    )

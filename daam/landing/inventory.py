@@ -1,0 +1,162 @@
+"""Walk a landing root and say, for every file, what it is and where it belongs (contract section 2).
+
+Each file becomes one `InventoryEntry`: its record type, school year, period, school or province,
+size and content hash, or the reason it can not belong anywhere (a path outside the layout, a link
+leading out of the root, a name with control or invisible characters). Hidden entries (names
+starting with `.`, e.g. the demo generator's `.daam-demo/`) and Office lock files (`~$...`) are not
+school data and are skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from daam.config import Settings
+from daam.landing.normalise import parse_school_year
+
+EXTENSIONS = (".csv", ".xlsx", ".txt", ".tsv")
+_SCHOOL_FILE = re.compile(r"^(?P<code>[^/]+)\.(?P<ext>[A-Za-z0-9]+)$")
+_MONTH = re.compile(r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{2})$")
+_PAYMENT_FILE = re.compile(r"^(?P<prov>[0-9]{3})_(?P<inst>[1-3])\.(?P<ext>[A-Za-z0-9]+)$")
+_SNAPSHOT_FILE = re.compile(r"^(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})\.(?P<ext>[A-Za-z0-9]+)$")
+
+
+@dataclass
+class InventoryEntry:
+    file_path: str  # relative, '/'-separated
+    record_type: str | None = None
+    school_year: str | None = None
+    period: str | None = None
+    school_code: str | None = None
+    province_code: str | None = None
+    instalment: int | None = None
+    size_bytes: int | None = None
+    content_sha256: str | None = None
+    refusal: str | None = None
+
+
+def _bad_name(name: str) -> bool:
+    """Control, format (zero-width, bidi) or other invisible characters in a name."""
+    return any(unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs", "Zl", "Zp") for ch in name)
+
+
+def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def classify(rel: str, settings: Settings) -> InventoryEntry:
+    """Place a relative path in the landing layout, or give the reason it does not fit."""
+    entry = InventoryEntry(rel)
+    parts = rel.split("/")
+    folders = {spec.folder: name for name, spec in settings.record_types.items()}
+    layout_hint = (
+        "expected <school_year>/<record_type>/<school_code>.xlsx|csv, "
+        "<school_year>/<attendance|canteen_meals>/<YYYY-MM>/<school_code>.xlsx|csv, "
+        "<school_year>/tayssir_payments/<province_code>_<1-3>.csv|xlsx or reference/schools/<YYYY-MM-DD>.csv|xlsx"
+    )
+    if not rel.lower().endswith(EXTENSIONS):
+        entry.refusal = f"not a spreadsheet or CSV file (extension of {parts[-1]!r}); {layout_hint}"
+        return entry
+    if len(parts) == 3 and f"{parts[0]}/{parts[1]}" == settings.record_types["schools"].folder:
+        m = _SNAPSHOT_FILE.match(parts[2])
+        if not m:
+            entry.refusal = f"a referential snapshot must be named <YYYY-MM-DD>.csv|xlsx, not {parts[2]!r}"
+            return entry
+        entry.record_type, entry.period = "schools", m["date"]
+        return entry
+    year = parse_school_year(parts[0]) if len(parts) >= 3 else None
+    if year is None or len(parts) not in (3, 4) or parts[1] not in folders:
+        entry.refusal = f"path {rel!r} is not part of the landing layout; {layout_hint}"
+        return entry
+    if year != parts[0]:
+        entry.refusal = f"school-year folder {parts[0]!r} must be written {year!r}"
+        return entry
+    record_type = folders[parts[1]]
+    spec = settings.record_types[record_type]
+    entry.record_type, entry.school_year = record_type, year
+    if year not in settings.school_years:
+        entry.refusal = (
+            f"school year {year} has no programme rules in configs/programme_rules.yaml "
+            f"(known: {', '.join(settings.school_years)})"
+        )
+        return entry
+    if spec.layout == "monthly_school":
+        month = _MONTH.match(parts[2]) if len(parts) == 4 else None
+        if not month:
+            entry.refusal = f"{record_type} files go in a month folder: {year}/{parts[1]}/<YYYY-MM>/<school_code>.xlsx|csv"
+            return entry
+        entry.period = parts[2]
+        if entry.period not in settings.months_of(year):
+            entry.refusal = f"period {entry.period} is outside the school year {year} (September to June)"
+            return entry
+        name = parts[3]
+    elif len(parts) != 3:
+        entry.refusal = f"{record_type} files go directly in {year}/{parts[1]}/, not in a sub-folder"
+        return entry
+    else:
+        name = parts[2]
+    if spec.layout == "province_instalment":
+        m = _PAYMENT_FILE.match(name)
+        if not m:
+            entry.refusal = f"a payment file must be named <province_code>_<instalment 1-3>.csv|xlsx, not {name!r}"
+            return entry
+        entry.province_code, entry.instalment = m["prov"], int(m["inst"])
+        if entry.province_code not in settings.provinces:
+            entry.refusal = f"unknown province code {entry.province_code} in the file name"
+        return entry
+    entry.school_code = _SCHOOL_FILE.match(name)["code"].upper()
+    return entry
+
+
+def scan(root: Path, settings: Settings) -> list[InventoryEntry]:
+    """Every file below `root`, classified and hashed; links out of the root are refused unread."""
+    root = root.resolve()
+    entries: list[InventoryEntry] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        base = Path(dirpath)
+        for d in list(dirnames):
+            if (base / d).is_symlink():  # a linked folder is never walked
+                dirnames.remove(d)
+                rel = (base / d).relative_to(root).as_posix()
+                entries.append(InventoryEntry(rel, refusal="a link to a folder: refused and not read"))
+        for name in sorted(filenames):
+            if name.startswith(".") or name.startswith("~$"):
+                continue
+            path = base / name
+            rel = path.relative_to(root).as_posix()
+            if _bad_name(rel):
+                shown = rel.encode("unicode_escape").decode("ascii")
+                entries.append(InventoryEntry(shown, refusal="file name has control or invisible characters: refused and not read"))
+                continue
+            if path.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(root):
+                    entries.append(InventoryEntry(rel, refusal="a link leading outside the landing root: refused and not read"))
+                    continue
+            entry = classify(rel, settings)
+            try:
+                entry.size_bytes = path.stat().st_size
+                entry.content_sha256 = sha256_of(path)
+            except OSError as exc:
+                entry.refusal = entry.refusal or f"file can not be opened: {exc.strerror}"
+            entries.append(entry)
+    return entries
+
+
+def safe_path(root: Path, rel: str) -> Path:
+    """The absolute path of a relative landing path, refusing anything that escapes the root."""
+    root = root.resolve()
+    path = (root / rel).resolve()
+    if not path.is_relative_to(root):
+        raise ValueError(f"path {rel!r} leads outside the landing root")
+    return path

@@ -1,0 +1,1 @@
+"""Dagster side of daam: definitions, resources, partitions, jobs and the command line."""

@@ -1,0 +1,142 @@
+"""`daam` command line: generate a demo landing zone, load a landing zone, run the demo.
+
+Exit codes: 0 when the pipeline ran (data problems found in files are handled, quarantined and
+reported: they are not failures); 1 when a run of the pipeline failed; 2 for bad arguments or a
+missing landing zone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from daam.config import load_settings
+from pipelines.resources import DEFAULT_LANDING, DEFAULT_WAREHOUSE
+
+DEMO_LANDING = "data/landing"
+DEMO_YEARS = "2021-2022,2022-2023"
+
+
+def _print_frame(frame: pd.DataFrame) -> None:
+    with pd.option_context("display.max_rows", 200, "display.max_columns", 20, "display.width", 160):
+        print(frame.to_string(index=False))
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from daam.demo.generator import generate
+
+    years = [y.strip() for y in args.years.split(",") if y.strip()]
+    summary = generate(Path(args.out), scale=args.scale, seed=args.seed, years=years, defects=args.defects,
+                       truth=not args.no_truth)
+    print(f"landing zone written to {args.out}: "
+          + ", ".join(f"{k}={v}" for k, v in summary.items() if not isinstance(v, dict)))
+    return 0
+
+
+def print_summary(warehouse: str) -> None:
+    from warehouse.report import load_summary, rejected_files
+
+    with duckdb.connect(warehouse, read_only=True) as con:
+        print("\nFiles and rows by record type (current state):")
+        _print_frame(load_summary(con))
+        rejected = rejected_files(con)
+        if len(rejected):
+            print("\nRejected files (first 10; all are in ops.file_manifest):")
+            for path, error in rejected.itertuples(index=False):
+                print(f"  {path}: {error}")
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from pipelines.load import run_load
+
+    landing = args.landing or os.environ.get("DAAM_LANDING") or DEFAULT_LANDING
+    warehouse = args.warehouse or os.environ.get("DAAM_WAREHOUSE") or DEFAULT_WAREHOUSE
+    if not Path(landing).is_dir():
+        print(f"daam: the landing zone {landing} does not exist (give --landing or set DAAM_LANDING)", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    years = args.school_year.split(",") if getattr(args, "school_year", None) else None
+    provinces = args.province.split(",") if getattr(args, "province", None) else None
+    report = run_load(landing, warehouse, years=years, provinces=provinces, quiet=not args.verbose)
+    print(f"loaded {len(report.partitions)} partition(s) (school year × directorate) from {landing} "
+          f"into {warehouse} in {time.monotonic() - started:.1f} s")
+    print_summary(warehouse)
+    if report.failed:
+        print("\nPipeline failures (the other partitions were loaded):", file=sys.stderr)
+        for failure in report.failed:
+            print(f"  {failure}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from warehouse.report import headline_indicators
+
+    landing, warehouse = Path(args.landing), Path(args.warehouse)
+    print(f"generating the demo landing zone ({args.scale} scale, {DEMO_YEARS}) in {landing} ...")
+    gen = argparse.Namespace(out=str(landing), scale=args.scale, seed=args.seed, years=DEMO_YEARS,
+                             defects=args.defects, no_truth=False)
+    cmd_generate(gen)
+    load = argparse.Namespace(landing=str(landing), warehouse=str(warehouse), verbose=False,
+                              school_year=None, province=None)
+    code = cmd_load(load)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        print("\nNational indicators (monthly ones summed over the year):")
+        _print_frame(headline_indicators(con, "national"))
+        province = con.sql("select geo_code from mart.indicators where geo_level = 'province' "
+                           "order by geo_code limit 1").fetchone()
+        if province:
+            print(f"\nDirectorate {province[0]}, enrolment and Tayssir:")
+            frame = headline_indicators(con, "province", province[0])
+            _print_frame(frame[frame["indicator"].str.match(r"enrolled|tayssir")])
+    print(f"\nWarehouse: {warehouse.resolve()}")
+    print("Example query:\n  .venv/bin/python -c \"import duckdb; print(duckdb.connect('"
+          f"{warehouse}', read_only=True).sql(\\\"select geo_code, geo_name_fr, value from mart.indicators "
+          "where geo_level = 'province' and indicator = 'tayssir_beneficiaries' and school_year = '2022-2023' "
+          "order by value desc\\\"))\"")
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = load_settings()
+    parser = argparse.ArgumentParser(prog="daam", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="write a deterministic demo landing zone")
+    gen.add_argument("--out", required=True, help="landing root to write")
+    gen.add_argument("--scale", default="tiny", choices=["tiny", "province", "region", "nation"])
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--years", default=DEMO_YEARS, help="comma-separated school years, e.g. 2021-2022,2022-2023")
+    gen.add_argument("--defects", type=float, default=0.0, help="fraction of rows given a defect (e.g. 0.02)")
+    gen.add_argument("--no-truth", action="store_true", help="do not write the .daam-demo/ truth files")
+    gen.set_defaults(func=cmd_generate)
+
+    load = sub.add_parser("load", help="load a landing zone into the warehouse through Dagster")
+    load.add_argument("--landing", help=f"landing root (default: $DAAM_LANDING or {DEFAULT_LANDING})")
+    load.add_argument("--warehouse", help=f"DuckDB file (default: $DAAM_WAREHOUSE or {DEFAULT_WAREHOUSE})")
+    load.add_argument("--school-year", help="only these school years (comma-separated)")
+    load.add_argument("--province", help="only these directorate codes (comma-separated)")
+    load.add_argument("--verbose", action="store_true", help="show Dagster's own log")
+    load.set_defaults(func=cmd_load)
+
+    demo = sub.add_parser("demo", help="generate the demo landing zone, load it, show indicators")
+    demo.add_argument("--landing", default=DEMO_LANDING)
+    demo.add_argument("--warehouse", default=DEFAULT_WAREHOUSE)
+    demo.add_argument("--scale", default="province", choices=["tiny", "province", "region", "nation"])
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--defects", type=float, default=0.01)
+    demo.set_defaults(func=cmd_demo)
+
+    args = parser.parse_args(argv)
+    del settings  # loaded early so a broken configs/ fails before any work
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""The one Dagster `Definitions` of daam (`dg dev`, `dg check defs`, `dg list defs` load it)."""
+
+from __future__ import annotations
+
+from dagster import Definitions
+
+from assets.core import core_facts
+from assets.landing import landing_inventory
+from assets.mart import indicators
+from assets.raw import raw_files
+from assets.staging import staging_tables
+from pipelines.jobs import landing_scan_job, partition_load_job
+from pipelines.resources import LandingZone, Warehouse, landing_from_env, warehouse_from_env
+
+
+def build_definitions(landing: str | None = None, warehouse: str | None = None) -> Definitions:
+    """Definitions bound to a landing root and a warehouse file (default: DAAM_LANDING /
+    DAAM_WAREHOUSE, else data/landing and data/warehouse.duckdb)."""
+    return Definitions(
+        assets=[landing_inventory, raw_files, staging_tables, core_facts, indicators],
+        jobs=[landing_scan_job, partition_load_job],
+        resources={
+            "landing": LandingZone(root=landing or landing_from_env()),
+            "warehouse": Warehouse(database=warehouse or warehouse_from_env()),
+        },
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,27 @@
+"""Jobs: the landing scan (unpartitioned) and the load of one (school year, directorate)."""
+
+from __future__ import annotations
+
+from dagster import AssetSelection, define_asset_job
+
+from assets.core import core_facts
+from assets.landing import landing_inventory
+from assets.mart import indicators
+from assets.raw import raw_files
+from assets.staging import staging_tables
+from pipelines.partitions import year_province_partitions
+
+landing_scan_job = define_asset_job(
+    "landing_scan",
+    selection=AssetSelection.assets(landing_inventory),
+    description="Scan the landing root, load the establishments referential and the conformed dimensions, "
+                "place every file in its partition.",
+)
+
+partition_load_job = define_asset_job(
+    "partition_load",
+    selection=AssetSelection.assets(raw_files, staging_tables, core_facts, indicators),
+    partitions_def=year_province_partitions,
+    description="Load one (school year, directorate): raw → staging → core → mart, the mart only when the "
+                "core's blocking checks pass.",
+)

@@ -1,0 +1,70 @@
+"""Materialise everything for a landing zone through Dagster, in process: the landing scan, then one
+run per (school year, directorate) partition found in it. A failed partition does not stop the
+others; data problems are not failures (they are quarantined and reported)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+from dagster import DagsterInstance
+
+from pipelines.definitions import build_definitions
+from pipelines.partitions import partition_key
+from warehouse.referential import partitions_in_inventory
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@dataclass
+class LoadReport:
+    partitions: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def _instance() -> DagsterInstance:
+    """The DAGSTER_HOME instance when set (runs then show in `dg dev`), else an ephemeral one."""
+    return DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+
+
+def _failure(result) -> str:
+    for event in result.all_events:
+        if event.is_step_failure:
+            err = event.step_failure_data.error
+            return f"{event.step_key}: {err.message.strip() if err else 'failed'}"
+    return "run failed"
+
+
+def run_load(landing: str | Path, warehouse: str | Path, years: list[str] | None = None,
+             provinces: list[str] | None = None, quiet: bool = True) -> LoadReport:
+    """Scan `landing`, then load each of its partitions (optionally only some years/provinces)."""
+    landing, warehouse = Path(landing), Path(warehouse)
+    if not landing.is_dir():
+        raise FileNotFoundError(f"landing zone {landing} does not exist or is not a folder")
+    defs = build_definitions(str(landing), str(warehouse))
+    instance = _instance()
+    run_config = QUIET if quiet else {}
+    report = LoadReport()
+    scan = defs.get_job_def("landing_scan").execute_in_process(
+        instance=instance, raise_on_error=False, run_config=run_config)
+    if not scan.success:
+        report.failed.append(f"landing scan: {_failure(scan)}")
+        return report
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        partitions = partitions_in_inventory(con)
+    partitions = [(y, p) for y, p in partitions
+                  if (not years or y in years) and (not provinces or p in provinces)]
+    job = defs.get_job_def("partition_load")
+    for year, province in partitions:
+        result = job.execute_in_process(partition_key=partition_key(year, province), instance=instance,
+                                        raise_on_error=False, run_config=run_config)
+        report.partitions.append((year, province))
+        if not result.success:
+            report.failed.append(f"{year}/{province}: {_failure(result)}")
+    return report

@@ -1,0 +1,35 @@
+"""The rule catalogue of `configs/quality_rules.yaml`, typed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import yaml
+
+from daam.config import CONFIG_DIR
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: str  # error | warning
+    kind: str  # gx | sql
+    message_fr: str
+    message_ar: str
+    applies: dict
+
+
+@cache
+def rules() -> dict[str, Rule]:
+    """Every rule of the catalogue by id."""
+    with (CONFIG_DIR / "quality_rules.yaml").open(encoding="utf-8") as fh:
+        doc = yaml.safe_load(fh)["rules"]
+    return {
+        rid: Rule(rid, r["severity"], r["kind"], r["message_fr"], r["message_ar"], r.get("applies", {}))
+        for rid, r in doc.items()
+    }
+
+
+def rule(rule_id: str) -> Rule:
+    return rules()[rule_id]

@@ -1,0 +1,78 @@
+"""Run a record type's Great Expectations suite on a prepared staging DataFrame.
+
+Returns the failing rows as issue records (row id, rule, severity, column, raw value) and a
+summary per expectation for the Dagster asset check. GX runs in an ephemeral context here; the
+file-backed context that builds Data Docs is the monitoring job's business.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from functools import cache
+
+import pandas as pd
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+import great_expectations as gx  # noqa: E402
+from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
+
+from daam.config import RecordTypeSpec, Settings  # noqa: E402
+from quality_checks.suites import build_suite  # noqa: E402
+
+ROW_ID = "_row_id"
+ISSUE_COLUMNS = [ROW_ID, "rule", "severity", "column_name", "raw_value"]
+logging.getLogger("great_expectations").setLevel(logging.ERROR)
+
+
+@dataclass
+class SuiteOutcome:
+    issues: pd.DataFrame  # ISSUE_COLUMNS
+    summary: list[dict]  # one per expectation: rule, column, success, unexpected_count, element_count
+
+
+@cache
+def _context():
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return ctx
+
+
+@cache
+def _validation(record_type: str, school_year: str | None, settings: Settings):
+    ctx = _context()
+    name = f"{record_type}.{school_year}"
+    ds = ctx.data_sources.add_pandas(f"staging.{name}")
+    batch = ds.add_dataframe_asset(name).add_batch_definition_whole_dataframe("partition")
+    suite = ctx.suites.add(build_suite(settings.record_types[record_type], settings, school_year))
+    return ctx.validation_definitions.add(gx.ValidationDefinition(name=f"validate.{name}", data=batch, suite=suite))
+
+
+def run_suite(frame: pd.DataFrame, spec: RecordTypeSpec, settings: Settings, school_year: str | None) -> SuiteOutcome:
+    """Validate `frame` (must carry `_row_id`) and list every failing row with its rule."""
+    if frame.empty:
+        return SuiteOutcome(pd.DataFrame(columns=ISSUE_COLUMNS), [])
+    result = _validation(spec.name, school_year, settings).run(
+        batch_parameters={"dataframe": frame},
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_ID],
+                       "return_unexpected_index_query": False},
+    )
+    parts, summary = [], []
+    for r in result.results:
+        meta = r.expectation_config.meta
+        if r.exception_info and r.exception_info.get("raised_exception"):
+            raise RuntimeError(f"expectation {r.expectation_config.type} failed to run: {r.exception_info}")
+        failing = [d[ROW_ID] for d in (r.result.get("unexpected_index_list") or [])]
+        summary.append({"rule": meta["rule"], "column": meta["column"], "success": bool(r.success),
+                        "unexpected_count": len(failing), "element_count": r.result.get("element_count")})
+        if failing:
+            ids = pd.Index(failing, dtype="int64")
+            raw = frame.loc[ids, meta["value_column"]] if meta["value_column"] in frame else None
+            parts.append(pd.DataFrame({
+                ROW_ID: ids, "rule": meta["rule"], "severity": meta["severity"], "column_name": meta["column"],
+                "raw_value": raw.astype("string").to_numpy() if raw is not None else None,
+            }))
+    issues = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=ISSUE_COLUMNS)
+    return SuiteOutcome(issues, summary)

@@ -1,0 +1,204 @@
+"""Landing files → `raw.<record_type>` rows and `ops.file_manifest` versions.
+
+Only file versions never seen before are read (a path's content hash decides): an unchanged file
+adds nothing on a rerun. New bytes at a known path become the next version and supersede the
+previous one once they load; bytes equal to a file already loaded at another path are recorded
+as a `duplicate` and not loaded twice. Every refused or unreadable file is recorded as
+`rejected` with its reason, and the other files still load.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from daam.config import Settings, load_settings
+from daam.landing.inventory import safe_path
+from daam.landing.reader import ReadResult, read_file
+from warehouse.schema import LINEAGE
+
+MANIFEST_KEYS = ["file_path", "record_type", "school_year", "period", "school_code", "province_code", "content_sha256"]
+PARALLEL_READ_THRESHOLD = 40
+REEXAMINED_REFUSAL = "unknown school code"
+
+
+@dataclass
+class RawLoadSummary:
+    files_new: int = 0
+    files_loaded: int = 0
+    files_rejected: int = 0
+    files_duplicate: int = 0
+    rows_read: int = 0
+
+
+def new_versions(con: duckdb.DuckDBPyConnection, files: pd.DataFrame) -> pd.DataFrame:
+    """The files whose (path, content) the manifest has not seen, with their next version number."""
+    if files.empty:
+        return files.assign(version=pd.Series(dtype="int64"))
+    con.register("incoming", files)
+    try:
+        # A file refused only because its school was not yet in the referential is re-examined
+        # under its existing version number: a late referential entry lets it in.
+        return con.sql(f"""
+            select i.*, coalesce(r.version, coalesce(m.last_version, 0) + 1) as version
+            from incoming i
+            left join (select file_path, max(version) as last_version from ops.file_manifest group by 1) m
+              using (file_path)
+            left join ops.file_manifest r
+              on r.file_path = i.file_path and r.content_sha256 = i.content_sha256
+             and r.status = 'rejected' and starts_with(r.error, '{REEXAMINED_REFUSAL}')
+            where not exists (select 1 from ops.file_manifest f
+                              where f.file_path = i.file_path and f.content_sha256 = i.content_sha256
+                                and not (f.status = 'rejected' and starts_with(f.error, '{REEXAMINED_REFUSAL}')))
+            order by i.file_path
+        """).df()
+    finally:
+        con.unregister("incoming")
+
+
+def _read_one(args: tuple[str, str]) -> ReadResult:
+    path, record_type = args
+    settings = load_settings()
+    return read_file(Path(path), settings.record_types[record_type], settings)
+
+
+def read_files(root: Path, todo: pd.DataFrame, settings: Settings) -> list[ReadResult]:
+    """Read every listed file; in parallel processes when there are many."""
+    jobs = [(str(safe_path(root, p)), rt) for p, rt in zip(todo["file_path"], todo["record_type"])]
+    if len(jobs) >= PARALLEL_READ_THRESHOLD and (os.cpu_count() or 1) > 1:
+        with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
+            return list(pool.map(_read_one, jobs, chunksize=8))
+    return [_read_one(j) for j in jobs]
+
+
+def _content_check(entry: pd.Series, result: ReadResult) -> str | None:
+    """File-level contradictions between what the path says and what the content says."""
+    found = (result.preamble or {}).get("school_code")
+    if found and entry["school_code"] and found != entry["school_code"]:
+        return (f"the school code written in the file ({found}) contradicts the file's path "
+                f"({entry['school_code']}): put the file under its own school code")
+    year = (result.preamble or {}).get("school_year")
+    if year and entry["school_year"] and year != entry["school_year"]:
+        return f"the file says school year {year} but sits in the {entry['school_year']} folder"
+    return None
+
+
+def load_files(con: duckdb.DuckDBPyConnection, root: Path, files: pd.DataFrame, settings: Settings,
+               load_id: str) -> RawLoadSummary:
+    """Register and read the new versions among `files` (inventory rows), inside the caller's
+    transaction: raw rows, manifest rows, superseded and duplicate statuses."""
+    summary = RawLoadSummary()
+    todo = new_versions(con, files)
+    if todo.empty:
+        return summary
+    summary.files_new = len(todo)
+    refused = todo["refusal"].notna()
+    readable = todo[~refused].reset_index(drop=True)
+    results = read_files(root, readable, settings) if len(readable) else []
+    now = datetime.now()
+    manifest_rows, frames = [], {}
+    for _, entry in todo[refused].iterrows():
+        manifest_rows.append({**{k: entry[k] for k in MANIFEST_KEYS}, "version": entry["version"],
+                              "status": "rejected", "error": entry["refusal"]})
+    loaded_hashes = _loaded_hashes(con, readable["content_sha256"].tolist())
+    for (_, entry), result in zip(readable.iterrows(), results):
+        row = {**{k: entry[k] for k in MANIFEST_KEYS}, "version": entry["version"], "encoding": result.encoding}
+        error = result.error or _content_check(entry, result)
+        if error:
+            manifest_rows.append({**row, "status": "rejected", "error": error})
+            continue
+        frame = result.frame if result.frame is not None else pd.DataFrame()
+        row["extra_columns"] = ", ".join(result.extra_columns) or None
+        twin = loaded_hashes.get(entry["content_sha256"])
+        if len(frame) and twin and twin != entry["file_path"]:
+            manifest_rows.append({**row, "status": "duplicate", "duplicate_of": twin, "rows_read": len(frame)})
+            continue
+        if len(frame):
+            loaded_hashes.setdefault(entry["content_sha256"], entry["file_path"])
+        manifest_rows.append({**row, "status": "loaded", "rows_read": len(frame)})
+        frames.setdefault(entry["record_type"], []).append(_with_lineage(frame, entry, load_id))
+    for record_type, parts in frames.items():
+        _insert_raw(con, record_type, pd.concat(parts, ignore_index=True), settings)
+    manifest = pd.DataFrame(manifest_rows)
+    manifest["loaded_at"], manifest["load_id"] = now, load_id
+    _write_manifest(con, manifest)
+    summary.files_loaded = int((manifest["status"] == "loaded").sum())
+    summary.files_rejected = int((manifest["status"] == "rejected").sum())
+    summary.files_duplicate = int((manifest["status"] == "duplicate").sum())
+    summary.rows_read = int(manifest["rows_read"].fillna(0).sum()) if "rows_read" in manifest else 0
+    return summary
+
+
+def _loaded_hashes(con: duckdb.DuckDBPyConnection, hashes: list[str]) -> dict[str, str]:
+    if not hashes:
+        return {}
+    rows = con.execute("""
+        select content_sha256, min(file_path) from ops.file_manifest
+        where status = 'loaded' and rows_read > 0 and content_sha256 in (select unnest($h)) group by 1
+    """, {"h": hashes}).fetchall()
+    return dict(rows)
+
+
+def _with_lineage(frame: pd.DataFrame, entry: pd.Series, load_id: str) -> pd.DataFrame:
+    out = frame.copy()
+    for col in ("file_path", "school_year", "province_code", "school_code", "period"):
+        out[col] = entry[col]
+    out["file_version"] = int(entry["version"])
+    out["load_id"] = load_id
+    return out
+
+
+def _insert_raw(con: duckdb.DuckDBPyConnection, record_type: str, frame: pd.DataFrame, settings: Settings) -> None:
+    cols = [*LINEAGE, "load_id", *settings.record_types[record_type].columns, "extra"]
+    for col in cols:
+        if col not in frame:
+            frame[col] = None
+    frame = frame[cols]
+    frame = frame.astype({c: "string" for c in cols if c not in ("file_version", "row_number")})
+    con.register("raw_batch", frame)
+    try:
+        con.execute(f"insert into raw.{record_type} by name select * from raw_batch")
+    finally:
+        con.unregister("raw_batch")
+
+
+def _write_manifest(con: duckdb.DuckDBPyConnection, manifest: pd.DataFrame) -> None:
+    cols = ["file_path", "record_type", "school_year", "period", "school_code", "province_code", "content_sha256",
+            "version", "status", "rows_read", "error", "extra_columns", "loaded_at", "encoding", "duplicate_of",
+            "load_id"]
+    for col in cols:
+        if col not in manifest:
+            manifest[col] = None
+    con.register("manifest_batch", manifest[cols])
+    try:
+        con.execute("""
+            delete from ops.file_manifest f using manifest_batch b
+            where f.file_path = b.file_path and f.version = b.version
+        """)
+        # A newly loaded version supersedes every earlier loaded version at its path.
+        con.execute("""
+            update ops.file_manifest f set status = 'superseded'
+            from manifest_batch b
+            where b.status = 'loaded' and f.file_path = b.file_path and f.version < b.version
+              and f.status = 'loaded'
+        """)
+        con.execute("""
+            insert into ops.file_manifest by name
+            select file_path, record_type, school_year, period, school_code, province_code, content_sha256,
+                   version::integer as version, status, rows_read::bigint as rows_read,
+                   case when status = 'loaded' then rows_read::bigint end as rows_loaded,
+                   case when status = 'loaded' then 0 end as rows_quarantined,
+                   case when status = 'loaded' then 0 end as rows_warned,
+                   error, extra_columns, loaded_at, encoding, duplicate_of, load_id
+            from manifest_batch
+        """)
+    finally:
+        con.unregister("manifest_batch")
+
+

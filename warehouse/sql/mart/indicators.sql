@@ -1,0 +1,121 @@
+-- mart.indicators for one (school year, directorate): the school rows of the directorate, then the
+-- directorate's row, its region's row and the national row, each the sum of the level below.
+-- A school has a row for an indicator and period only when it sent the record type feeding it
+-- (not reported is not zero); a school that did send gets its value, zero included.
+delete from mart.indicators
+where school_year = $year and geo_level = 'school'
+  and geo_code in (select school_code from core.dim_school where province_code = $province);
+insert into mart.indicators
+with received as (
+    select school_code, record_type, period from core.fct_submission
+    where school_year = $year and province_code = $province and is_received
+), yearly_reporters as (
+    select distinct school_code, record_type from received
+), payments_received as (
+    select count(*) > 0 as any_file from ops.file_manifest
+    where record_type = 'tayssir_payments' and status = 'loaded' and province_code = $province
+      and school_year in ($year, (left($year, 4)::integer + 1) || '-' || (left($year, 4)::integer + 2))
+), enrolment as (
+    select school_code, count(distinct pupil_key) as pupils,
+           count(distinct pupil_key) filter (gender = 'F') as girls
+    from core.fct_enrolment where school_year = $year and province_code = $province group by 1
+), tayssir_year as (
+    select school_code, count(distinct pupil_key) filter (is_active) as beneficiaries
+    from core.fct_tayssir_month where school_year = $year and province_code = $province group by 1
+), tayssir_month as (
+    select school_code, month, count(distinct pupil_key) filter (is_compliant) as compliant,
+           sum(entitlement_mad) as entitlement
+    from core.fct_tayssir_month where school_year = $year and province_code = $province group by 1, 2
+), paid as (
+    select school_code, sum(amount_mad) filter (status = 'paid') as paid
+    from core.fct_tayssir_payment where period_school_year = $year and province_code = $province group by 1
+), bags as (
+    select school_code, sum(eligible) as eligible, sum(kits_requested) as requested,
+           sum(kits_received) as received, sum(kits_distributed) as distributed
+    from core.fct_schoolbag where school_year = $year and province_code = $province group by 1
+), grants as (
+    select school_code, count(distinct pupil_key) filter (status = 'granted') as grantees,
+           sum(amount_mad) filter (status = 'granted') as amount
+    from core.fct_boarding_grant where school_year = $year and province_code = $province group by 1
+), canteen as (
+    select school_code, month, sum(meals_served) as meals, sum(cost_mad) as cost
+    from core.fct_canteen_month where school_year = $year and province_code = $province group by 1, 2
+), completeness as (
+    select school_code, count(*) filter (is_expected) as expected,
+           count(*) filter (is_expected and is_received) as received
+    from core.fct_submission where school_year = $year and province_code = $province group by 1
+    having count(*) filter (is_expected) > 0
+), school_values as (
+    select r.school_code, null as month, 'enrolled_pupils' as indicator, coalesce(e.pupils, 0) as value
+    from yearly_reporters r left join enrolment e using (school_code) where r.record_type = 'students'
+    union all
+    select r.school_code, null, 'enrolled_girls', coalesce(e.girls, 0)
+    from yearly_reporters r left join enrolment e using (school_code) where r.record_type = 'students'
+    union all
+    select r.school_code, null, 'tayssir_beneficiaries', coalesce(t.beneficiaries, 0)
+    from yearly_reporters r left join tayssir_year t using (school_code) where r.record_type = 'tayssir_beneficiaries'
+    union all
+    select a.school_code, a.period, 'tayssir_compliant_pupils', coalesce(t.compliant, 0)
+    from received a
+    join yearly_reporters b on b.school_code = a.school_code and b.record_type = 'tayssir_beneficiaries'
+    left join tayssir_month t on t.school_code = a.school_code and t.month = a.period
+    where a.record_type = 'attendance'
+    union all
+    select a.school_code, a.period, 'tayssir_entitlement_mad', coalesce(t.entitlement, 0)
+    from received a
+    join yearly_reporters b on b.school_code = a.school_code and b.record_type = 'tayssir_beneficiaries'
+    left join tayssir_month t on t.school_code = a.school_code and t.month = a.period
+    where a.record_type = 'attendance'
+    union all
+    select r.school_code, null, 'tayssir_paid_mad', coalesce(p.paid, 0)
+    from yearly_reporters r cross join payments_received pr left join paid p using (school_code)
+    where r.record_type = 'tayssir_beneficiaries' and pr.any_file
+    union all
+    select r.school_code, null, unnest(['schoolbag_eligible_pupils', 'schoolbag_kits_requested',
+                                        'schoolbag_kits_received', 'schoolbag_kits_distributed']),
+           unnest([coalesce(b.eligible, 0), coalesce(b.requested, 0), coalesce(b.received, 0),
+                   coalesce(b.distributed, 0)])
+    from yearly_reporters r left join bags b using (school_code) where r.record_type = 'schoolbags'
+    union all
+    select r.school_code, null, unnest(['boarding_grantees', 'boarding_grant_mad']),
+           unnest([coalesce(g.grantees, 0), coalesce(g.amount, 0)])
+    from yearly_reporters r left join grants g using (school_code) where r.record_type = 'boarding_grants'
+    union all
+    select a.school_code, a.period, unnest(['canteen_meals_served', 'canteen_cost_mad']),
+           unnest([coalesce(c.meals, 0), coalesce(c.cost, 0)])
+    from received a left join canteen c on c.school_code = a.school_code and c.month = a.period
+    where a.record_type = 'canteen_meals'
+    union all
+    select school_code, null, unnest(['files_expected', 'files_received']), unnest([expected, received])
+    from completeness
+)
+select 'school', v.school_code, s.name_fr, s.name_ar, $year, v.month, v.indicator, v.value::double
+from school_values v
+join core.school_year_version s on s.school_year = $year and s.school_code = v.school_code;
+
+delete from mart.indicators where school_year = $year and geo_level = 'province' and geo_code = $province;
+insert into mart.indicators
+select 'province', g.province_code, g.province_name_fr, g.province_name_ar, $year, i.month, i.indicator, sum(i.value)
+from mart.indicators i
+join core.school_year_version s on s.school_year = i.school_year and s.school_code = i.geo_code
+join core.dim_geography g on g.province_code = s.province_code
+where i.school_year = $year and i.geo_level = 'school' and s.province_code = $province
+group by all;
+
+delete from mart.indicators
+where school_year = $year and geo_level = 'region'
+  and geo_code = (select region_code from core.dim_geography where province_code = $province);
+insert into mart.indicators
+select 'region', g.region_code, g.region_name_fr, g.region_name_ar, $year, i.month, i.indicator, sum(i.value)
+from mart.indicators i
+join core.dim_geography g on g.province_code = i.geo_code
+where i.school_year = $year and i.geo_level = 'province'
+  and g.region_code = (select region_code from core.dim_geography where province_code = $province)
+group by all;
+
+delete from mart.indicators where school_year = $year and geo_level = 'national';
+insert into mart.indicators
+select 'national', 'MA', 'Maroc', 'المغرب', $year, month, indicator, sum(value)
+from mart.indicators
+where school_year = $year and geo_level = 'region'
+group by all;

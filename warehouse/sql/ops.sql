@@ -1,0 +1,80 @@
+-- ops: what was loaded and what was wrong with it. file_manifest and row_issue are the published
+-- interface (warehouse-interface.md); their columns come first and keep their meaning.
+
+create table if not exists ops.file_manifest (
+  file_path varchar not null,          -- relative to the landing root, '/'-separated
+  record_type varchar,
+  school_year varchar,                 -- null for the referential
+  period varchar,                      -- YYYY-MM for monthly files
+  school_code varchar,                 -- null for province-level files
+  province_code varchar,
+  content_sha256 varchar not null,
+  version integer not null,            -- 1 for the first content seen at that path, then 2, 3, ...
+  status varchar not null,             -- loaded | rejected | superseded | duplicate
+  rows_read bigint,
+  rows_loaded bigint,
+  rows_quarantined bigint,
+  rows_warned bigint,
+  error varchar,                       -- why a rejected file was rejected, in plain words
+  extra_columns varchar,
+  loaded_at timestamp,
+  -- beyond the interface:
+  encoding varchar,                    -- how the file was decoded: utf-8, utf-8-sig, utf-16, cp1256, xlsx
+  duplicate_of varchar,                -- for status duplicate: the path whose identical bytes were loaded
+  load_id varchar,                     -- the Dagster run that read this version
+  primary key (file_path, version)
+);
+
+create table if not exists ops.row_issue (
+  file_path varchar not null,
+  record_type varchar,
+  school_code varchar,
+  sheet varchar,
+  row_number integer,
+  severity varchar,                    -- error (quarantined) | warning (loaded, flagged)
+  rule varchar,                        -- stable rule id, configs/quality_rules.yaml
+  column_name varchar,
+  raw_value varchar,                   -- the value as read, before normalisation
+  message_fr varchar,
+  message_ar varchar,
+  status varchar,                      -- open | resolved
+  -- beyond the interface:
+  file_version integer,
+  school_year varchar,
+  province_code varchar,
+  first_seen_at timestamp,
+  resolved_at timestamp
+);
+
+-- The last scan of the landing root: every file found, where it belongs, or why it was refused.
+create table if not exists ops.landing_inventory (
+  file_path varchar primary key,
+  record_type varchar,
+  school_year varchar,
+  period varchar,
+  school_code varchar,
+  province_code varchar,
+  size_bytes bigint,
+  content_sha256 varchar,
+  refusal varchar,                     -- set when the file can not belong to any partition
+  scanned_at timestamp
+);
+
+-- One row per Dagster step that wrote to the warehouse (audit of loads).
+create table if not exists ops.load_log (
+  load_id varchar,
+  step varchar,
+  partition_key varchar,
+  started_at timestamp,
+  finished_at timestamp,
+  detail varchar
+);
+
+-- Quarantined rows with all their rule violations, for monitors (reads raw + row_issue).
+create or replace view ops.quarantine as
+select i.file_path, i.file_version, i.record_type, i.school_code, i.sheet, i.row_number,
+       string_agg(i.rule, ', ' order by i.rule) as rules,
+       count(*) as errors
+from ops.row_issue i
+where i.severity = 'error' and i.status = 'open'
+group by all;
