@@ -40,10 +40,10 @@ def landing_inventory(context: AssetExecutionContext, landing: LandingZone, ware
     with warehouse.connect() as con:
         with transaction(con):
             stats = scan_landing(con, landing.path, settings, context.run_id)
-        schools = con.sql("select count(*) filter (is_current), count(*) from core.dim_school").fetchone()
-        orphans = con.sql("""
+        schools = con.execute("select count(*) filter (is_current), count(*) from core.dim_school").fetchone()
+        orphans = con.execute("""
             select count(*) from core.dim_school s
-            where s.is_current and not exists (select 1 from core.dim_geography g using (province_code))
+            where s.is_current and not exists (select 1 from core.dim_geography g where g.province_code = s.province_code)
         """).fetchone()[0]
     context.log.info(f"landing scan: {stats}")
     for k in DIMENSION_KEYS:

@@ -9,7 +9,6 @@ from assets.keys import key
 from pipelines.partitions import split_key, year_province_partitions
 from pipelines.resources import Warehouse
 from warehouse.checks import levels_add_up
-from warehouse.db import transaction
 from warehouse.schema import run_sql
 
 
@@ -24,12 +23,19 @@ from warehouse.schema import run_sql
     partitions_def=year_province_partitions, can_subset=False, pool="duckdb_writer",
 )
 def indicators(context: AssetExecutionContext, warehouse: Warehouse):
-    """Replace the partition's school rows and recompute its directorate, region and the nation."""
+    """Replace the partition's school rows and recompute its directorate, region and the nation.
+    The new rows are checked before they are committed: if the levels do not add up, the
+    transaction is rolled back and analysts keep the previous indicators."""
     school_year, province = split_key(context.partition_key)
     with warehouse.connect() as con:
-        with transaction(con):
+        con.execute("begin transaction")
+        try:
             run_sql(con, "mart/indicators.sql", {"year": school_year, "province": province})
-        outcome = levels_add_up(con, school_year)
+            outcome = levels_add_up(con, school_year)
+        except BaseException:
+            con.execute("rollback")
+            raise
+        con.execute("commit" if outcome.passed else "rollback")
         rows = con.execute("select count(*) from mart.indicators where school_year = $y", {"y": school_year}).fetchone()[0]
     yield MaterializeResult(asset_key=key("mart/indicators"), metadata={"rows_in_school_year": rows})
     yield AssetCheckResult(asset_key=key("mart/indicators"), check_name="levels_add_up", passed=outcome.passed,

@@ -42,7 +42,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def print_summary(warehouse: str) -> None:
     from warehouse.report import load_summary, rejected_files
 
-    with duckdb.connect(warehouse, read_only=True) as con:
+    with duckdb.connect(warehouse) as con:
         print("\nFiles and rows by record type (current state):")
         _print_frame(load_summary(con))
         rejected = rejected_files(con)
@@ -86,10 +86,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     load = argparse.Namespace(landing=str(landing), warehouse=str(warehouse), verbose=False,
                               school_year=None, province=None)
     code = cmd_load(load)
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(warehouse)) as con:
         print("\nNational indicators (monthly ones summed over the year):")
         _print_frame(headline_indicators(con, "national"))
-        province = con.sql("select geo_code from mart.indicators where geo_level = 'province' "
+        province = con.execute("select geo_code from mart.indicators where geo_level = 'province' "
                            "order by geo_code limit 1").fetchone()
         if province:
             print(f"\nDirectorate {province[0]}, enrolment and Tayssir:")
@@ -97,7 +97,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             _print_frame(frame[frame["indicator"].str.match(r"enrolled|tayssir")])
     print(f"\nWarehouse: {warehouse.resolve()}")
     print("Example query:\n  .venv/bin/python -c \"import duckdb; print(duckdb.connect('"
-          f"{warehouse}', read_only=True).sql(\\\"select geo_code, geo_name_fr, value from mart.indicators "
+          f"{warehouse}').sql(\\\"select geo_code, geo_name_fr, value from mart.indicators "
           "where geo_level = 'province' and indicator = 'tayssir_beneficiaries' and school_year = '2022-2023' "
           "order by value desc\\\"))\"")
     return code

@@ -56,7 +56,7 @@ def run_load(landing: str | Path, warehouse: str | Path, years: list[str] | None
     if not scan.success:
         report.failed.append(f"landing scan: {_failure(scan)}")
         return report
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(warehouse)) as con:
         partitions = partitions_in_inventory(con)
     partitions = [(y, p) for y, p in partitions
                   if (not years or y in years) and (not provinces or p in provinces)]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 from dagster import ConfigurableResource
+from dagster._utils.backoff import backoff
 from dagster_duckdb import DuckDBResource
 
 from daam.config import load_settings
@@ -33,10 +34,17 @@ class Warehouse(DuckDBResource):
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Like `get_connection`, but the connection is closed even when the step fails, so the
+        file is never left locked for the next step or run of the same process."""
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        with self.get_connection() as con:
+        con = backoff(fn=duckdb.connect, retry_on=(RuntimeError, duckdb.IOException),
+                      kwargs={"database": self.database, "read_only": False, "config": dict(self.connection_config)},
+                      max_retries=10)
+        try:
             ensure_schema(con, load_settings())
             yield con
+        finally:
+            con.close()
 
 
 def landing_from_env() -> str:

@@ -25,7 +25,7 @@ def duplicate_keys(con: duckdb.DuckDBPyConnection, spec: RecordTypeSpec) -> pd.D
     key_not_null = " and ".join(f"{_q(k)} is not null" for k in spec.key) or "true"
     key_raw = " || ' / ' || ".join(f"coalesce({_q(k + '__raw')}, '')" for k in spec.key)
     content = ", ".join(f"coalesce({_q(c)}::varchar, '∅')" for c in spec.columns)
-    return con.sql(f"""
+    return con.execute(f"""
         with keyed as (
             select _row_id, file_path, file_version, {key_expr} as k, {key_raw or "''"} as key_raw,
                    md5(concat_ws('|', {content})) as content_hash
@@ -93,7 +93,7 @@ def pupil_on_two_rosters(con: duckdb.DuckDBPyConnection, school_year: str, accep
 def grant_without_facility(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Warning on a grant at a school whose referential says it has no boarding (internat,
     demi-pension) or no canteen (cantine_college)."""
-    return con.sql("""
+    return con.execute("""
         select p._row_id, 'grant_without_facility' as rule, 'warning' as severity,
                'grant_type' as column_name, p.grant_type__raw as raw_value
         from prepared p join core.dim_school s on s.school_code = p.school_code and s.is_current

@@ -84,7 +84,7 @@ def _record_rules(spec: RecordTypeSpec, settings: Settings) -> list:
     if spec.name == "attendance":
         return [gxe.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="school_days_effective", column_B="absence_days_total", **pair,
-            meta=_meta("absence_days_range", "unjustified_absence_days", "absence_days_total"))]
+            meta=_meta("absence_days_range", "unjustified_absence_days", "unjustified_absence_days__raw"))]
     if spec.name == "students":
         return [gxe.ExpectColumnValuesToBeBetween(
             column="age_offset", min_value=-settings.age_below, max_value=settings.age_above,

@@ -19,7 +19,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 import great_expectations as gx  # noqa: E402
 from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
 
-from daam.config import RecordTypeSpec, Settings  # noqa: E402
+from daam.config import RecordTypeSpec, Settings, load_settings  # noqa: E402
 from quality_checks.suites import build_suite  # noqa: E402
 
 ROW_ID = "_row_id"
@@ -41,7 +41,8 @@ def _context():
 
 
 @cache
-def _validation(record_type: str, school_year: str | None, settings: Settings):
+def _validation(record_type: str, school_year: str | None):
+    settings = load_settings()
     ctx = _context()
     name = f"{record_type}.{school_year}"
     ds = ctx.data_sources.add_pandas(f"staging.{name}")
@@ -54,7 +55,7 @@ def run_suite(frame: pd.DataFrame, spec: RecordTypeSpec, settings: Settings, sch
     """Validate `frame` (must carry `_row_id`) and list every failing row with its rule."""
     if frame.empty:
         return SuiteOutcome(pd.DataFrame(columns=ISSUE_COLUMNS), [])
-    result = _validation(spec.name, school_year, settings).run(
+    result = _validation(spec.name, school_year).run(
         batch_parameters={"dataframe": frame},
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_ID],
                        "return_unexpected_index_query": False},

@@ -72,23 +72,24 @@ def levels_add_up(con: duckdb.DuckDBPyConnection, school_year: str) -> CheckOutc
     """Province = sum of its schools, region = sum of its provinces, nation = sum of the regions."""
     mismatches = con.execute("""
         with school as (
-            select s.province_code, i.month, i.indicator, sum(i.value) as v
+            select s.province_code, coalesce(i.month, '') as month, i.indicator, sum(i.value) as v
             from mart.indicators i
             join core.school_year_version s on s.school_year = i.school_year and s.school_code = i.geo_code
             where i.school_year = $year and i.geo_level = 'school' group by all
         ), province as (
-            select geo_code as province_code, month, indicator, value as v
+            select geo_code as province_code, coalesce(month, '') as month, indicator, value as v
             from mart.indicators where school_year = $year and geo_level = 'province'
         ), region_sum as (
             select g.region_code, p.month, p.indicator, sum(p.v) as v
             from province p join core.dim_geography g using (province_code) group by all
         ), region as (
-            select geo_code as region_code, month, indicator, value as v
+            select geo_code as region_code, coalesce(month, '') as month, indicator, value as v
             from mart.indicators where school_year = $year and geo_level = 'region'
         ), nation_sum as (
             select month, indicator, sum(v) as v from region group by all
         ), nation as (
-            select month, indicator, value as v from mart.indicators where school_year = $year and geo_level = 'national'
+            select coalesce(month, '') as month, indicator, value as v from mart.indicators
+            where school_year = $year and geo_level = 'national'
         )
         select 'province ' || coalesce(a.province_code, b.province_code) || ' ' || coalesce(a.indicator, b.indicator)
         from school a full join province b using (province_code, month, indicator)

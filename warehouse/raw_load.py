@@ -45,7 +45,7 @@ def new_versions(con: duckdb.DuckDBPyConnection, files: pd.DataFrame) -> pd.Data
     try:
         # A file refused only because its school was not yet in the referential is re-examined
         # under its existing version number: a late referential entry lets it in.
-        return con.sql(f"""
+        return con.execute(f"""
             select i.*, coalesce(r.version, coalesce(m.last_version, 0) + 1) as version
             from incoming i
             left join (select file_path, max(version) as last_version from ops.file_manifest group by 1) m
@@ -148,14 +148,15 @@ def _loaded_hashes(con: duckdb.DuckDBPyConnection, hashes: list[str]) -> dict[st
 def _with_lineage(frame: pd.DataFrame, entry: pd.Series, load_id: str) -> pd.DataFrame:
     out = frame.copy()
     for col in ("file_path", "school_year", "province_code", "school_code", "period"):
-        out[col] = entry[col]
+        if col not in out:  # the referential's own school_code / province_code columns are its content
+            out[col] = entry[col]
     out["file_version"] = int(entry["version"])
     out["load_id"] = load_id
     return out
 
 
 def _insert_raw(con: duckdb.DuckDBPyConnection, record_type: str, frame: pd.DataFrame, settings: Settings) -> None:
-    cols = [*LINEAGE, "load_id", *settings.record_types[record_type].columns, "extra"]
+    cols = list(dict.fromkeys([*LINEAGE, "load_id", *settings.record_types[record_type].columns, "extra"]))
     for col in cols:
         if col not in frame:
             frame[col] = None

@@ -99,7 +99,7 @@ def place_files(con: duckdb.DuckDBPyConnection, entries: pd.DataFrame) -> pd.Dat
     """Give each school file its directorate through the referential; unknown schools are refused."""
     con.register("entries", entries)
     try:
-        placed = con.sql(f"""
+        placed = con.execute(f"""
             select e.* replace (
                 coalesce(e.province_code, s.province_code) as province_code,
                 case when e.refusal is not null then e.refusal
@@ -138,7 +138,7 @@ def scan_landing(con: duckdb.DuckDBPyConnection, root: Path, settings: Settings,
 
 def partitions_in_inventory(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     """(school year, directorate) pairs that have at least one placeable file."""
-    return [tuple(r) for r in con.sql("""
+    return [tuple(r) for r in con.execute("""
         select distinct school_year, province_code from ops.landing_inventory
         where refusal is null and record_type <> 'schools' order by 1, 2
     """).fetchall()]

@@ -8,7 +8,7 @@ import pandas as pd
 
 def load_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per record type: files by status (current state) and rows read / loaded / quarantined / warned."""
-    return con.sql("""
+    return con.execute("""
         select record_type,
                count(*) filter (status = 'loaded') as files_loaded,
                count(*) filter (status = 'rejected') as files_rejected,
@@ -19,7 +19,7 @@ def load_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                coalesce(sum(rows_quarantined) filter (status = 'loaded'), 0)::bigint as rows_quarantined,
                coalesce(sum(rows_warned) filter (status = 'loaded'), 0)::bigint as rows_warned
         from ops.file_manifest
-        group by all
+        group by record_type
         order by array_position(['schools', 'students', 'tayssir_beneficiaries', 'attendance', 'schoolbags',
                                  'boarding_grants', 'canteen_meals', 'tayssir_payments'], record_type) nulls last
     """).df()

@@ -85,7 +85,7 @@ def write_staging(con: duckdb.DuckDBPyConnection, record_type: str, prepared: pd
     con.execute(f"delete from staging.{record_type} where {delete_where}", params)
     if prepared.empty:
         return
-    select = [f'"{c}"::{t} as "{c}"' for c, t in LINEAGE.items()]
+    select = [f'"{c}"::{t} as "{c}"' for c, t in LINEAGE.items() if c not in spec.columns]
     for name, col in spec.columns.items():
         select.append(f'try_cast("{name}" as {staging_type(col.kind)}) as "{name}"')
     select += ["is_quarantined", "is_warned", "is_duplicate_copy"]
