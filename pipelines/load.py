@@ -51,7 +51,7 @@ def run_load(landing: str | Path, warehouse: str | Path, years: list[str] | None
     instance = _instance()
     run_config = QUIET if quiet else {}
     report = LoadReport()
-    scan = defs.get_job_def("landing_scan").execute_in_process(
+    scan = defs.resolve_job_def("landing_scan").execute_in_process(
         instance=instance, raise_on_error=False, run_config=run_config)
     if not scan.success:
         report.failed.append(f"landing scan: {_failure(scan)}")
@@ -60,7 +60,7 @@ def run_load(landing: str | Path, warehouse: str | Path, years: list[str] | None
         partitions = partitions_in_inventory(con)
     partitions = [(y, p) for y, p in partitions
                   if (not years or y in years) and (not provinces or p in provinces)]
-    job = defs.get_job_def("partition_load")
+    job = defs.resolve_job_def("partition_load")
     for year, province in partitions:
         result = job.execute_in_process(partition_key=partition_key(year, province), instance=instance,
                                         raise_on_error=False, run_config=run_config)

@@ -22,7 +22,7 @@ from quality_checks.catalogue import rules
 
 ISO_DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 ISO_MONTH_RE = r"^[0-9]{4}-[0-9]{2}$"
-NUMBER_RE = r"^-?[0-9]+([.,][0-9]+)?$"
+NUMBER_RE = r"^-?[0-9]+(?:[.,][0-9]+)?$"
 FORMAT_RULES = {
     "massar_code": ("massar_code_format", codes.MASSAR_CODE_RE),
     "school_code": ("school_code_format", codes.SCHOOL_CODE_RE),

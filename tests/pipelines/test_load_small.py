@@ -1,0 +1,161 @@
+"""The whole chain on a hand-written landing zone: every count and indicator is known by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.load import run_load
+from tests.conftest import SCHOOL_A, SCHOOL_B, YEAR, write_files
+
+
+def _q(db: Path, sql: str, params: dict | None = None):
+    with duckdb.connect(str(db)) as con:
+        return con.execute(sql, params).fetchall()
+
+
+def _indicator(db: Path, level: str, code: str, name: str, month: str | None = None) -> float | None:
+    rows = _q(db, """select value from mart.indicators where geo_level = $l and geo_code = $c and indicator = $i
+                     and school_year = $y and month is not distinct from $m""",
+              {"l": level, "c": code, "i": name, "y": YEAR, "m": month})
+    assert len(rows) <= 1
+    return rows[0][0] if rows else None
+
+
+@pytest.fixture
+def loaded(small_landing: Path, tmp_path: Path) -> Path:
+    db = tmp_path / "w.duckdb"
+    report = run_load(small_landing, db)
+    assert report.ok, report.failed
+    assert report.partitions == [(YEAR, "110")]
+    return db
+
+
+def test_manifest_accounts_for_every_file(loaded: Path):
+    rows = dict((p, (s, r, lo, q, w)) for p, s, r, lo, q, w in _q(loaded, """
+        select file_path, status, rows_read, rows_loaded, rows_quarantined, rows_warned from ops.file_manifest"""))
+    assert len(rows) == 9
+    assert rows[f"{YEAR}/students/{SCHOOL_A}.csv"] == ("loaded", 5, 4, 1, 2)
+    assert rows[f"{YEAR}/attendance/2022-10/{SCHOOL_A}.csv"] == ("loaded", 4, 2, 2, 0)
+    assert rows[f"{YEAR}/boarding_grants/{SCHOOL_B}.csv"] == ("loaded", 0, 0, 0, 0)
+    assert rows[f"{YEAR}/schoolbags/{SCHOOL_A}.csv"] == ("loaded", 1, 1, 0, 1)
+    assert rows[f"{YEAR}/students/99999Z.csv"][0] == "rejected"
+    error = _q(loaded, "select error from ops.file_manifest where status = 'rejected'")[0][0]
+    assert error.startswith("unknown school code 99999Z")
+
+
+def test_row_issues_name_rule_row_and_value(loaded: Path):
+    issues = set(_q(loaded, """select file_path, row_number, severity, rule, column_name, raw_value
+                              from ops.row_issue where status = 'open'"""))
+    roster, att = f"{YEAR}/students/{SCHOOL_A}.csv", f"{YEAR}/attendance/2022-10/{SCHOOL_A}.csv"
+    assert issues == {
+        (roster, 4, "error", "massar_code_format", "massar_code", "BAD"),
+        (roster, 5, "warning", "age_level_mismatch", "birth_date", "2010-01-01"),
+        (roster, 6, "warning", "duplicate_key_identical", "massar_code", "J130245872"),
+        (att, 4, "error", "pupil_not_on_roster", "massar_code", "J999999999"),
+        (att, 5, "error", "absence_days_range", "unjustified_absence_days", "30"),
+        (f"{YEAR}/schoolbags/{SCHOOL_A}.csv", 2, "warning", "kits_requested_above_eligible", "kits_requested", "3"),
+    }
+    fr, ar = _q(loaded, "select message_fr, message_ar from ops.row_issue where rule = 'massar_code_format'")[0]
+    assert "BAD" in fr and "BAD" in ar and "9 chiffres" in fr
+
+
+def test_indicators_match_hand_computation(loaded: Path):
+    assert _indicator(loaded, "school", SCHOOL_A, "enrolled_pupils") == 3  # BAD quarantined, duplicate once
+    assert _indicator(loaded, "school", SCHOOL_A, "enrolled_girls") == 2
+    assert _indicator(loaded, "school", SCHOOL_A, "tayssir_beneficiaries") == 2
+    assert _indicator(loaded, "school", SCHOOL_A, "tayssir_compliant_pupils", "2022-10") == 1
+    assert _indicator(loaded, "school", SCHOOL_A, "tayssir_entitlement_mad", "2022-10") == 60  # 2AP rate
+    assert _indicator(loaded, "school", SCHOOL_A, "tayssir_compliant_pupils", "2022-11") is None  # not reported
+    assert _indicator(loaded, "school", SCHOOL_A, "tayssir_paid_mad") == 180  # the unclaimed 160 is not paid
+    assert _indicator(loaded, "school", SCHOOL_A, "canteen_meals_served", "2022-10") == 50
+    assert _indicator(loaded, "school", SCHOOL_A, "canteen_cost_mad", "2022-10") == 100
+    assert _indicator(loaded, "school", SCHOOL_A, "schoolbag_kits_requested") == 3
+    assert _indicator(loaded, "school", SCHOOL_B, "boarding_grantees") == 0  # reported zero is zero
+    assert _indicator(loaded, "school", SCHOOL_B, "enrolled_pupils") is None  # no roster sent
+    # expected: A = roster + 10 attendance + Tayssir + schoolbags + 10 canteen; B = roster + 10 + Tayssir + bags + grants
+    assert _indicator(loaded, "school", SCHOOL_A, "files_expected") == 23
+    assert _indicator(loaded, "school", SCHOOL_A, "files_received") == 5
+    assert _indicator(loaded, "school", SCHOOL_B, "files_expected") == 14
+    assert _indicator(loaded, "school", SCHOOL_B, "files_received") == 1
+    for level, code in (("province", "110"), ("region", "02"), ("national", "MA")):
+        assert _indicator(loaded, level, code, "enrolled_pupils") == 3
+        assert _indicator(loaded, level, code, "files_expected") == 37
+
+
+def test_tayssir_months_say_why_not_paid(loaded: Path):
+    reasons = dict(_q(loaded, """select reason_not_paid, count(*) from core.fct_tayssir_month
+                                 group by all"""))
+    # 2 beneficiaries x 10 months: one compliant month, one over threshold, 18 without attendance
+    assert reasons == {None: 1, "over_threshold": 1, "no_attendance": 18}
+
+
+def test_rerun_changes_nothing(loaded: Path, small_landing: Path):
+    before = _q(loaded, "select * from mart.indicators order by all")
+    manifest = _q(loaded, "select file_path, version, status, rows_read from ops.file_manifest order by all")
+    issues = _q(loaded, "select count(*) from ops.row_issue")
+    assert run_load(small_landing, loaded).ok
+    assert _q(loaded, "select * from mart.indicators order by all") == before
+    assert _q(loaded, "select file_path, version, status, rows_read from ops.file_manifest order by all") == manifest
+    assert _q(loaded, "select count(*) from ops.row_issue") == issues
+
+
+def test_correction_supersedes_and_resolves(loaded: Path, small_landing: Path):
+    roster = f"{YEAR}/students/{SCHOOL_A}.csv"
+    fixed = (small_landing / roster).read_text(encoding="utf-8").replace("BAD,x,y", "J130245874,x,y")
+    (small_landing / roster).write_text(fixed, encoding="utf-8")
+    assert run_load(small_landing, loaded).ok
+    versions = _q(loaded, "select version, status, rows_quarantined from ops.file_manifest where file_path = $p "
+                          "order by version", {"p": roster})
+    assert versions == [(1, "superseded", 1), (2, "loaded", 0)]
+    status = dict(_q(loaded, "select rule, status from ops.row_issue where rule = 'massar_code_format'"))
+    assert status == {"massar_code_format": "resolved"}
+    assert _indicator(loaded, "school", SCHOOL_A, "enrolled_pupils") == 4
+
+
+def test_late_roster_readmits_rows(small_landing: Path, tmp_path: Path):
+    db = tmp_path / "late.duckdb"
+    grants = f"{YEAR}/boarding_grants/{SCHOOL_B}.csv"
+    write_files(small_landing, {grants: "massar_code,grant_type,start_month,end_month\nK100000001,internat,2022-09,2022-11\n"})
+    assert run_load(small_landing, db).ok
+    assert _q(db, "select rows_quarantined from ops.file_manifest where file_path = $p", {"p": grants}) == [(1,)]
+    write_files(small_landing, {f"{YEAR}/students/{SCHOOL_B}.csv":
+                                "massar_code,last_name_ar,first_name_ar,gender,birth_date,level\n"
+                                "K100000001,ب,ج,F,2010-03-01,1AC\n"})
+    assert run_load(small_landing, db).ok
+    # same version of the grants file, its counts changed in place, the issue resolved
+    assert _q(db, "select version, rows_loaded, rows_quarantined from ops.file_manifest where file_path = $p",
+              {"p": grants}) == [(1, 1, 0)]
+    assert _q(db, "select status from ops.row_issue where file_path = $p", {"p": grants}) == [("resolved",)]
+    assert _indicator(db, "school", SCHOOL_B, "boarding_grantees") == 1
+    assert _indicator(db, "school", SCHOOL_B, "boarding_grant_mad") == 3 * 600  # Sept-Nov at 1800/3 a month
+
+
+def test_same_bytes_at_another_path_is_a_duplicate(small_landing: Path, tmp_path: Path):
+    src = small_landing / f"{YEAR}/canteen_meals/2022-10/{SCHOOL_A}.csv"
+    write_files(small_landing, {f"{YEAR}/canteen_meals/2022-11/{SCHOOL_A}.csv": src.read_text(encoding="utf-8")})
+    db = tmp_path / "dup.duckdb"
+    assert run_load(small_landing, db).ok
+    assert _q(db, "select status, duplicate_of from ops.file_manifest where period = '2022-11'") == [
+        ("duplicate", f"{YEAR}/canteen_meals/2022-10/{SCHOOL_A}.csv")]
+    assert _indicator(db, "school", SCHOOL_A, "canteen_meals_served", "2022-11") is None
+
+
+def test_unknown_school_file_loads_once_the_referential_knows_it(small_landing: Path, tmp_path: Path):
+    db = tmp_path / "ref.duckdb"
+    roster = f"{YEAR}/students/16699A.csv"
+    write_files(small_landing, {roster: "massar_code,last_name_ar,first_name_ar,gender,birth_date,level\n"
+                                        "L100000001,ب,ج,M,2016-03-01,1AP\n"})
+    assert run_load(small_landing, db).ok
+    assert _q(db, "select status from ops.file_manifest where file_path = $p", {"p": roster}) == [("rejected",)]
+    ref = small_landing / "reference/schools/2023-01-15.csv"
+    ref.write_text((small_landing / "reference/schools/2022-09-01.csv").read_text(encoding="utf-8")
+                   + "16699A,ECOLE C,مدرسة ج,110,1001,U,PRIMAIRE,Ecole Autonome,0,,0\n", encoding="utf-8")
+    assert run_load(small_landing, db).ok
+    assert _q(db, "select version, status from ops.file_manifest where file_path = $p", {"p": roster}) == [(1, "loaded")]
+    assert _indicator(db, "school", "16699A", "enrolled_pupils") == 1
+    # the referential is SCD2: school A kept one version, C appeared with the new snapshot
+    assert _q(db, "select count(*) from core.dim_school where school_code = $c", {"c": SCHOOL_A}) == [(1,)]
+    assert _q(db, "select valid_from::varchar from core.dim_school where school_code = '16699A'") == [("2023-01-15",)]
