@@ -1,0 +1,59 @@
+"""Snapshot of what the Definitions expose, so a refactor cannot silently drop an asset, check or job."""
+
+from __future__ import annotations
+
+from pipelines.definitions import defs
+
+EXPECTED_ASSETS = sorted(
+    ["ops/landing_inventory", "raw/schools", "staging/schools", "core/dim_school", "core/dim_geography",
+     "core/dim_level", "core/dim_date", "core/dim_programme", "core/programme_rule",
+     "core/dim_pupil", "core/pupil_identity", "core/fct_submission", "mart/indicators"]
+    + [f"raw/{t}" for t in ("students", "tayssir_beneficiaries", "attendance", "schoolbags", "boarding_grants",
+                             "canteen_meals", "tayssir_payments")]
+    + [f"staging/{t}" for t in ("students", "tayssir_beneficiaries", "attendance", "schoolbags", "boarding_grants",
+                                 "canteen_meals", "tayssir_payments")]
+    + [f"core/{f}" for f in ("fct_enrolment", "fct_attendance", "fct_tayssir_month", "fct_tayssir_payment",
+                              "fct_schoolbag", "fct_boarding_grant", "fct_canteen_month")]
+)
+
+
+def test_asset_keys_snapshot():
+    graph = defs.resolve_asset_graph()
+    assert sorted(k.to_user_string() for k in graph.get_all_asset_keys()) == EXPECTED_ASSETS
+
+
+def test_check_keys_snapshot():
+    graph = defs.resolve_asset_graph()
+    checks = sorted(f"{c.asset_key.to_user_string()}:{c.name}" for c in graph.asset_check_keys)
+    facts = ("fct_enrolment", "fct_attendance", "fct_tayssir_month", "fct_tayssir_payment", "fct_schoolbag",
+             "fct_boarding_grant", "fct_canteen_month")
+    expected = (
+        ["core/dim_school:every_school_in_a_known_directorate", "mart/indicators:levels_add_up",
+         "staging/students:file_accounting"]
+        + [f"core/{f}:{c}" for f in facts for c in ("referential_integrity", "reconciles_with_staging")]
+        + [f"staging/{t}:quality_suite" for t in ("students", "tayssir_beneficiaries", "attendance", "schoolbags",
+                                                  "boarding_grants", "canteen_meals", "tayssir_payments")]
+    )
+    assert checks == sorted(expected)
+
+
+def test_blocking_checks_guard_the_mart():
+    graph = defs.resolve_asset_graph()
+    blocking = {f"{c.asset_key.to_user_string()}:{c.name}"
+                for c in graph.asset_check_keys if graph.get_check_spec(c).blocking}
+    assert "mart/indicators:levels_add_up" in blocking
+    assert "core/fct_tayssir_month:reconciles_with_staging" in blocking
+    assert "core/fct_enrolment:referential_integrity" in blocking
+
+
+def test_jobs_and_partitions():
+    job = defs.resolve_job_def("partition_load")
+    keys = job.partitions_def.get_partition_keys()
+    assert len(keys) == 7 * 82  # configured school years x directorates, never per school
+    assert defs.resolve_job_def("landing_scan").partitions_def is None
+
+
+def test_every_asset_is_documented():
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        assert graph.get(key).description, key
