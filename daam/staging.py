@@ -44,6 +44,9 @@ def prepare(raw: pd.DataFrame, spec: RecordTypeSpec, settings: Settings, school_
             df[f"{col.name}__check"] = mapped.fillna(nz.fold_series(text))
         elif col.vocabulary:
             mapped = nz.map_vocabulary(text, col.vocabulary, settings)
+            if col.vocabulary == "yes_no" and col.name in raw:
+                # a tick-box column: an empty cell in a column that is there means "no" (contract: x/empty)
+                mapped = mapped.where(text.notna(), "false")
             df[col.name] = mapped
             df[f"{col.name}__check"] = mapped.fillna(nz.fold_series(text))
         else:
