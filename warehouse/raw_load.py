@@ -9,6 +9,7 @@ as a `duplicate` and not loaded twice. Every refused or unreadable file is recor
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -72,7 +73,8 @@ def read_files(root: Path, todo: pd.DataFrame, settings: Settings) -> list[ReadR
     """Read every listed file; in parallel processes when there are many."""
     jobs = [(str(safe_path(root, p)), rt) for p, rt in zip(todo["file_path"], todo["record_type"])]
     if len(jobs) >= PARALLEL_READ_THRESHOLD and (os.cpu_count() or 1) > 1:
-        with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
+        # forkserver: the parent holds a DuckDB connection and Dagster's threads; forking them is unsafe
+        with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=mp.get_context("forkserver")) as pool:
             return list(pool.map(_read_one, jobs, chunksize=8))
     return [_read_one(j) for j in jobs]
 

@@ -61,9 +61,9 @@ def evaluate(con: duckdb.DuckDBPyConnection, record_type: str, raw: pd.DataFrame
             parts.append(sql_rules.grant_without_facility(con))
         issues = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
             else pd.DataFrame(columns=ISSUE_COLUMNS)
-        errors = set(issues.loc[issues["severity"] == "error", ROW_ID].astype("int64"))
+        errors = issues.loc[issues["severity"] == "error", ROW_ID].astype("int64").unique()
         if record_type == "students" and school_year:
-            accepted = [i for i in prepared[ROW_ID].tolist() if i not in errors]
+            accepted = prepared.loc[~prepared[ROW_ID].isin(errors), ROW_ID].tolist()
             twins = sql_rules.pupil_on_two_rosters(con, school_year, accepted)
             if len(twins):
                 issues = pd.concat([issues, twins], ignore_index=True)
@@ -71,9 +71,9 @@ def evaluate(con: duckdb.DuckDBPyConnection, record_type: str, raw: pd.DataFrame
         con.unregister("prepared")
     issues[ROW_ID] = issues[ROW_ID].astype("int64")
     prepared["is_quarantined"] = prepared[ROW_ID].isin(errors)
-    warned = set(issues.loc[issues["severity"] == "warning", ROW_ID])
+    warned = issues.loc[issues["severity"] == "warning", ROW_ID]
     prepared["is_warned"] = prepared[ROW_ID].isin(warned) & ~prepared["is_quarantined"]
-    copies = set(issues.loc[issues["rule"] == "duplicate_key_identical", ROW_ID])
+    copies = issues.loc[issues["rule"] == "duplicate_key_identical", ROW_ID]
     prepared["is_duplicate_copy"] = prepared[ROW_ID].isin(copies)
     return prepared, issues, outcome.summary
 
