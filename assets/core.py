@@ -1,8 +1,15 @@
 """core: the star schema's facts and pupil dimension for one partition, gated by blocking checks."""
 
 
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, AssetSpec
-from dagster import MaterializeResult, multi_asset
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetSpec,
+    MaterializeResult,
+    multi_asset,
+)
 
 from assets.keys import key
 from pipelines.partitions import split_key, year_province_partitions
@@ -14,19 +21,22 @@ from warehouse.db import transaction
 FACT_DOCS = {
     "fct_enrolment": ("students", "One row per pupil on a school's accepted roster in a school year."),
     "fct_attendance": ("attendance", "One row per pupil, school and school month (accepted attendance rows)."),
-    "fct_tayssir_month": ("tayssir_beneficiaries", "One row per Tayssir beneficiary, school and school month: "
-                          "active, attendance, compliant, entitlement, and why a month is not due."),
+    "fct_tayssir_month": ("tayssir_beneficiaries", (
+        "One row per Tayssir beneficiary, school and school month: "
+        "active, attendance, compliant, entitlement, and why a month is not due.")),
     "fct_tayssir_payment": ("tayssir_payments", "One row per accepted line of the payment operator's files."),
     "fct_schoolbag": ("schoolbags", "One row per school, level and school year (schoolbag needs declaration)."),
     "fct_boarding_grant": ("boarding_grants", "One row per pupil and school with a boarding/half-board/canteen grant."),
     "fct_canteen_month": ("canteen_meals", "One row per school and school month of canteen service."),
 }
 OTHER_SPECS = {
-    "core/fct_submission": (["staging/students"], "Completeness: one row per school × record type × period "
-                            "expected (configs/completeness.yaml) or received."),
+    "core/fct_submission": (["staging/students"], (
+        "Completeness: one row per school × record type × period "
+        "expected (configs/completeness.yaml) or received.")),
     "core/dim_pupil": (["staging/students"], "Pupils (pseudonymous key, gender, birth year). No personal data."),
-    "core/pupil_identity": (["staging/students"], "Personal data (names, birth date, Massar code, guardian CIN), "
-                            "kept apart from the analytical tables."),
+    "core/pupil_identity": (["staging/students"], (
+        "Personal data (names, birth date, Massar code, guardian CIN), "
+        "kept apart from the analytical tables.")),
 }
 SPECS = [
     AssetSpec(key(f"core/{fact}"), deps=[key(f"staging/{src}"), key("staging/students"), key("core/dim_school"),

@@ -1,11 +1,18 @@
 """The landing inventory and the establishments referential (unpartitioned, run before partitions)."""
 
 
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, AssetSpec
-from dagster import MaterializeResult, multi_asset
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetSpec,
+    MaterializeResult,
+    multi_asset,
+)
 
-from daam.config import load_settings
 from assets.keys import key
+from daam.config import load_settings
 from pipelines.resources import LandingZone, Warehouse
 from warehouse.db import transaction
 from warehouse.referential import scan_landing

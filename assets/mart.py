@@ -1,8 +1,15 @@
 """mart: the published indicators at school, province, region and national level."""
 
 
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, AssetSpec
-from dagster import MaterializeResult, multi_asset
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetSpec,
+    MaterializeResult,
+    multi_asset,
+)
 
 from assets.core import FACT_DOCS
 from assets.keys import key

@@ -2,8 +2,15 @@
 SQL rules; errors quarantined, warnings flagged, every issue in ops.row_issue."""
 
 
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, AssetSpec
-from dagster import MaterializeResult, multi_asset
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetSpec,
+    MaterializeResult,
+    multi_asset,
+)
 
 from assets.keys import key
 from daam.config import load_settings

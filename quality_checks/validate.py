@@ -16,11 +16,11 @@ import pandas as pd
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
-import great_expectations as gx  # noqa: E402
-from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
+import great_expectations as gx
+from great_expectations.data_context.types.base import ProgressBarsConfig
 
-from daam.config import RecordTypeSpec, Settings, load_settings  # noqa: E402
-from quality_checks.suites import build_suite  # noqa: E402
+from daam.config import RecordTypeSpec, Settings, load_settings
+from quality_checks.suites import build_suite
 
 ROW_ID = "_row_id"
 ISSUE_COLUMNS = [ROW_ID, "rule", "severity", "column_name", "raw_value"]

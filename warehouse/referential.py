@@ -20,7 +20,14 @@ from daam.landing.inventory import scan
 from warehouse.raw_load import REEXAMINED_REFUSAL as UNKNOWN_SCHOOL
 from warehouse.raw_load import RawLoadSummary, load_files
 from warehouse.schema import sql_text
-from warehouse.stage import evaluate, issue_records, merge_issues, update_manifest_counts, write_staging, current_raw
+from warehouse.stage import (
+    current_raw,
+    evaluate,
+    issue_records,
+    merge_issues,
+    update_manifest_counts,
+    write_staging,
+)
 
 INVENTORY_COLUMNS = ["file_path", "record_type", "school_year", "period", "school_code", "province_code",
                      "size_bytes", "content_sha256", "refusal"]

@@ -130,7 +130,7 @@ def scan(root: Path, settings: Settings) -> list[InventoryEntry]:
                 rel = (base / d).relative_to(root).as_posix()
                 entries.append(InventoryEntry(rel, refusal="a link to a folder: refused and not read"))
         for name in sorted(filenames):
-            if name.startswith(".") or name.startswith("~$"):
+            if name.startswith((".", "~$")):
                 continue
             path = base / name
             rel = path.relative_to(root).as_posix()

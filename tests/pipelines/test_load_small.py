@@ -34,8 +34,8 @@ def loaded(small_landing: Path, tmp_path: Path) -> Path:
 
 
 def test_manifest_accounts_for_every_file(loaded: Path):
-    rows = dict((p, (s, r, lo, q, w)) for p, s, r, lo, q, w in _q(loaded, """
-        select file_path, status, rows_read, rows_loaded, rows_quarantined, rows_warned from ops.file_manifest"""))
+    rows = {p: (s, r, lo, q, w) for p, s, r, lo, q, w in _q(loaded, """
+        select file_path, status, rows_read, rows_loaded, rows_quarantined, rows_warned from ops.file_manifest""")}
     assert len(rows) == 9
     assert rows[f"{YEAR}/students/{SCHOOL_A}.csv"] == ("loaded", 5, 4, 1, 2)
     assert rows[f"{YEAR}/attendance/2022-10/{SCHOOL_A}.csv"] == ("loaded", 4, 2, 2, 0)
