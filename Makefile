@@ -28,7 +28,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 dev: $(STAMP)
-	$(BIN)/dg dev
+	mkdir -p .dagster_home && cp pipelines/dagster.yaml .dagster_home/dagster.yaml
+	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dg dev
 
 clean:
 	rm -rf $(VENV) data .dagster_home
