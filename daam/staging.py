@@ -13,6 +13,9 @@ from daam.config import RecordTypeSpec, Settings
 from daam.landing import normalise as nz
 
 ROW_ID = "_row_id"
+# Marks a value that could not be normalised in a `__check` column, so that a raw value which
+# merely looks valid (`2014-13-45` has the shape of an ISO date) can never pass the check.
+UNREAD = "unread:"
 
 
 def prepare(raw: pd.DataFrame, spec: RecordTypeSpec, settings: Settings, school_year: str | None) -> pd.DataFrame:
@@ -33,22 +36,22 @@ def prepare(raw: pd.DataFrame, spec: RecordTypeSpec, settings: Settings, school_
         elif kind == "date":
             parsed = nz.parse_dates(text)
             df[col.name] = parsed
-            df[f"{col.name}__check"] = parsed.fillna(text)
+            df[f"{col.name}__check"] = parsed.fillna(UNREAD + text)
         elif kind == "month":
             parsed = nz.parse_months(text)
             df[col.name] = parsed
-            df[f"{col.name}__check"] = parsed.fillna(text)
+            df[f"{col.name}__check"] = parsed.fillna(UNREAD + text)
         elif col.vocabulary == "level":
             mapped = nz.parse_levels(text, settings)
             df[col.name] = mapped
-            df[f"{col.name}__check"] = mapped.fillna(nz.fold_series(text))
+            df[f"{col.name}__check"] = mapped.fillna(UNREAD + nz.fold_series(text))
         elif col.vocabulary:
             mapped = nz.map_vocabulary(text, col.vocabulary, settings)
             if col.vocabulary == "yes_no" and col.name in raw:
                 # a tick-box column: an empty cell in a column that is there means "no" (contract: x/empty)
                 mapped = mapped.where(text.notna(), "false")
             df[col.name] = mapped
-            df[f"{col.name}__check"] = mapped.fillna(nz.fold_series(text))
+            df[f"{col.name}__check"] = mapped.fillna(UNREAD + nz.fold_series(text))
         else:
             df[col.name] = text
     _add_record_helpers(df, spec, settings, school_year)

@@ -69,12 +69,13 @@ def test_students_rules(con):
         {**STUDENT, "massar_code": "J10000001١", "level": "1APIC-3", "birth_date": "2010-05-05",
          "guardian_cin": "1234"},                                       # 10: Arabic-Indic digit ok, CIN bad
         {**STUDENT, "massar_code": "J100000002"},                       # 11: also on school 16701C's roster
+        {**STUDENT, "massar_code": "J100000011", "birth_date": "2014-13-45"},  # 12: ISO-shaped, no such date
     ]
     got = issues_of(con, "students", rows)
     assert got == {
         3: {"massar_code_format"}, 4: {"gender_unknown"}, 5: {"level_unknown"}, 6: {"date_invalid"},
         7: {"required_value_missing"}, 8: {"age_level_mismatch"}, 9: {"vocabulary_unknown"},
-        10: {"cin_format"}, 11: {"pupil_on_two_rosters"},
+        10: {"cin_format"}, 11: {"pupil_on_two_rosters"}, 12: {"date_invalid"},
     }
 
 
