@@ -69,7 +69,7 @@ def test_students_rules(con):
         {**STUDENT, "massar_code": "J10000001١", "level": "1APIC-3", "birth_date": "2010-05-05",
          "guardian_cin": "1234"},                                       # 10: Arabic-Indic digit ok, CIN bad
         {**STUDENT, "massar_code": "J100000002"},                       # 11: also on school 16701C's roster
-        {**STUDENT, "massar_code": "J100000011", "birth_date": "2014-13-45"},  # 12: ISO-shaped, no such date
+        {**STUDENT, "massar_code": "J100000012", "birth_date": "2014-13-45"},  # 12: ISO-shaped, no such date
     ]
     got = issues_of(con, "students", rows)
     assert got == {
