@@ -1,0 +1,270 @@
+"""End to end on a generated `tiny` landing zone with defects: `daam load`, then every count and
+every school-level indicator is compared with values computed here, independently, from the
+generator's own truth files (what it wrote, and what it broke)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from daam.config import load_settings
+from daam.demo.generator import generate
+from pipelines.cli import main as daam
+from quality_checks.catalogue import rules
+
+S = load_settings()
+YEARS = ["2021-2022", "2022-2023"]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    landing, db = root / "landing", root / "w.duckdb"
+    generate(landing, scale="tiny", seed=7, years=YEARS, defects=0.03)
+    assert daam(["load", "--landing", str(landing), "--warehouse", str(db)]) == 0
+    return landing, db
+
+
+def q(db: Path, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(db)) as con:
+        return con.execute(sql).df()
+
+
+def truth(landing: Path, record_type: str) -> pd.DataFrame:
+    frame = pd.read_csv(landing / f".daam-demo/truth/{record_type}.csv", dtype=object, keep_default_na=False)
+    return frame.where(frame != "", None)
+
+
+def test_row_issues_match_the_injected_defects_exactly(run):
+    landing, db = run
+    injected = pd.read_csv(landing / ".daam-demo/defects.csv", dtype=str, keep_default_na=False)
+    expected = set(zip(injected["file_path"], injected["sheet"], injected["row_number"].astype(int),
+                       injected["rule"], injected["severity"]))
+    found = q(db, "select file_path, coalesce(sheet, '') as sheet, row_number, rule, severity "
+                  "from ops.row_issue where status = 'open'")
+    got = set(zip(found["file_path"], found["sheet"], found["row_number"].astype(int), found["rule"],
+                  found["severity"]))
+    assert len(expected) > 30
+    assert got - expected == set(), "issues raised that the generator did not inject (precision < 1)"
+    assert expected - got == set(), "injected defects that were not found (recall < 1)"
+    assert {r for *_, r, _ in expected} >= {
+        "massar_code_format", "required_value_missing", "gender_unknown", "level_unknown", "date_invalid",
+        "number_negative", "absence_days_range", "duplicate_key_conflict", "duplicate_key_identical",
+        "pupil_not_on_roster", "age_level_mismatch", "kits_requested_above_eligible"}
+
+
+def test_every_file_accounted_for(run):
+    landing, db = run
+    on_disk = {p.relative_to(landing).as_posix() for p in landing.rglob("*")
+               if p.is_file() and not p.relative_to(landing).as_posix().startswith(".")}
+    manifest = q(db, "select file_path, status, rows_read, rows_loaded, rows_quarantined, error "
+                     "from ops.file_manifest")
+    assert set(manifest["file_path"]) == on_disk
+    assert manifest["file_path"].is_unique  # one version each: nothing was re-sent
+    loaded = manifest[manifest["status"] == "loaded"]
+    assert (loaded["rows_read"] == loaded["rows_loaded"] + loaded["rows_quarantined"]).all()
+    rejected = dict(zip(manifest.loc[manifest["status"] == "rejected", "file_path"],
+                        manifest.loc[manifest["status"] == "rejected", "error"]))
+    file_defects = pd.read_csv(landing / ".daam-demo/file_defects.csv", dtype=str)
+    assert set(rejected) == set(file_defects["file_path"])
+    words = {"empty_file": "empty", "required_column_missing": "required column",
+             "unknown_school_code": "unknown school code", "school_code_mismatch": "contradicts"}
+    for path, kind in zip(file_defects["file_path"], file_defects["reason_kind"]):
+        assert words[kind] in rejected[path]
+    # rows read per loaded file = data rows the generator wrote into it
+    written = pd.concat([truth(landing, rt)[["file_path"]] for rt in S.record_types]).value_counts()
+    for path, read in zip(loaded["file_path"], loaded["rows_read"]):
+        assert read == written.get((path,), 0), path
+
+
+def _accepted(landing: Path, record_type: str, dropped_files: set[str]) -> pd.DataFrame:
+    """Truth rows that must reach the facts: no error defect, not an identical copy, file loaded."""
+    frame = truth(landing, record_type)
+    errors = {r for r, rule in rules().items() if rule.severity == "error"} | {"duplicate_key_identical"}
+    return frame[~frame["defect"].isin(errors) & ~frame["file_path"].isin(dropped_files)].copy()
+
+
+def _dropped_files(landing: Path) -> set[str]:
+    """Rejected files, plus files whose bytes repeat a file already loaded at another path."""
+    dropped = set(pd.read_csv(landing / ".daam-demo/file_defects.csv", dtype=str)["file_path"])
+    seen: dict[str, str] = {}
+    for path in sorted(p for p in landing.rglob("*") if p.is_file() and ".daam-demo" not in p.parts):
+        rel = path.relative_to(landing).as_posix()
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if rel in dropped:
+            continue
+        if digest in seen and len(truth_rows_of(landing, rel)):
+            dropped.add(rel)
+        seen.setdefault(digest, rel)
+    return dropped
+
+
+def truth_rows_of(landing: Path, rel: str) -> pd.DataFrame:
+    record_type = next(rt for rt, spec in S.record_types.items() if f"/{spec.folder}/" in f"/{rel}")
+    frame = truth(landing, record_type)
+    return frame[frame["file_path"] == rel]
+
+
+def expected_school_indicators(landing: Path) -> dict[tuple, float]:
+    dropped = _dropped_files(landing)
+    students = _accepted(landing, "students", dropped)
+    files = pd.read_csv(landing / ".daam-demo/files.csv", dtype=str, keep_default_na=False)
+    files = files[~files["file_path"].isin(dropped)]
+    sent = {(r.school_code, r.school_year, r.record_type, r.period or None) for r in files.itertuples()}
+    out: dict[tuple, float] = {}
+
+    def put(school, year, month, name, value):
+        out[(school, year, month, name)] = float(value)
+
+    for (school, year, rt, period) in sent:
+        if rt == "students":
+            rows = students[(students["school_code"] == school) & (students["school_year"] == year)]
+            put(school, year, None, "enrolled_pupils", rows["massar_code"].nunique())
+            put(school, year, None, "enrolled_girls", rows.loc[rows["gender"] == "F", "massar_code"].nunique())
+
+    rules_y = {y: S.programme_rules(y) for y in YEARS}
+    levels = {code: lv.cycle for code, lv in S.levels.items()}
+    beneficiaries = _accepted(landing, "tayssir_beneficiaries", dropped)
+    attendance = _accepted(landing, "attendance", dropped)
+    for (school, year, rt, _period) in sent:
+        if rt != "tayssir_beneficiaries":
+            continue
+        ben = beneficiaries[(beneficiaries["school_code"] == school) & (beneficiaries["school_year"] == year)]
+        roster = students[(students["school_code"] == school) & (students["school_year"] == year)]
+        level_of = dict(zip(roster["massar_code"], roster["level"]))
+        status = ben["status"].fillna("active")
+        start = ben["enrolled_on"].fillna("").str[:7].where(lambda s: s > f"{year[:4]}-09", f"{year[:4]}-09")
+        active = ben.assign(active_from=start)[status == "active"]
+        put(school, year, None, "tayssir_beneficiaries",
+            active.loc[active["active_from"] <= f"{int(year[:4]) + 1}-06", "massar_code"].nunique())
+        amounts = rules_y[year]["tayssir"]["monthly_amount_mad"]
+        limits = rules_y[year]["tayssir"]["max_unjustified_absence_days"]
+        for month in S.months_of(year):
+            if (school, year, "attendance", month) not in sent:
+                continue
+            att = attendance[(attendance["school_code"] == school) & (attendance["period"] == month)]
+            absences = dict(zip(att["massar_code"], att["unjustified_absence_days"].astype(int)))
+            compliant, due = 0, 0.0
+            for code in active.loc[active["active_from"] <= month, "massar_code"].unique():
+                level = level_of.get(code)
+                if code in absences and level in amounts and absences[code] <= limits[levels[level]]:
+                    compliant += 1
+                    due += amounts[level]
+            put(school, year, month, "tayssir_compliant_pupils", compliant)
+            put(school, year, month, "tayssir_entitlement_mad", due)
+
+    payments = _accepted(landing, "tayssir_payments", dropped)
+    payments["period_year"] = payments["period_from"].map(
+        lambda m: f"{m[:4]}-{int(m[:4]) + 1}" if int(m[5:]) >= 9 else f"{int(m[:4]) - 1}-{m[:4]}")
+    roster_school = students.groupby(["school_year", "province_code", "massar_code"])["school_code"].min()
+    payments["school"] = [roster_school.get((y, p, c)) for y, p, c in
+                          zip(payments["school_year"], payments["province_code"], payments["massar_code"])]
+    provinces_paid = {(r.school_year, r.file_path.split("/")[-1][:3]) for r in files.itertuples()
+                      if r.record_type == "tayssir_payments"}
+    province_of = dict(zip(students["school_code"], students["province_code"]))
+    for (school, year, rt, _period) in sent:
+        next_year = f"{int(year[:4]) + 1}-{int(year[:4]) + 2}"
+        province = province_of.get(school)
+        if rt == "tayssir_beneficiaries" and ({(year, province), (next_year, province)} & provinces_paid):
+            mine = payments[(payments["school"] == school) & (payments["period_year"] == year)
+                            & (payments["status"] == "paid")]
+            put(school, year, None, "tayssir_paid_mad", mine["amount_mad"].str.replace(",", ".").astype(float).sum())
+
+    bags = _accepted(landing, "schoolbags", dropped)
+    grants = _accepted(landing, "boarding_grants", dropped)
+    meals = _accepted(landing, "canteen_meals", dropped)
+    for (school, year, rt, period) in sent:
+        if rt == "schoolbags":
+            b = bags[(bags["school_code"] == school) & (bags["school_year"] == year)]
+            for col, name in (("eligible", "eligible_pupils"), ("kits_requested", "kits_requested"),
+                              ("kits_received", "kits_received"), ("kits_distributed", "kits_distributed")):
+                put(school, year, None, f"schoolbag_{name}", pd.to_numeric(b[col]).fillna(0).sum())
+        elif rt == "boarding_grants":
+            g = grants[(grants["school_code"] == school) & (grants["school_year"] == year)]
+            g = g[g["status"].fillna("granted") == "granted"]
+            rates = rules_y[year]["boarding"]["quarterly_rate_mad"]
+            months = S.months_of(year)
+            amount = sum(
+                sum(1 for m in months if start <= m <= (end or months[-1])) * rates[kind] / 3
+                for start, end, kind in zip(g["start_month"], g["end_month"], g["grant_type"]))
+            put(school, year, None, "boarding_grantees", g["massar_code"].nunique())
+            put(school, year, None, "boarding_grant_mad", round(amount, 2))
+        elif rt == "canteen_meals":
+            m = meals[(meals["school_code"] == school) & (meals["period"] == period)]
+            served = pd.to_numeric(m["meals_served"]).sum()
+            put(school, year, period, "canteen_meals_served", served)
+            put(school, year, period, "canteen_cost_mad", served * rules_y[year]["canteen"]["meal_rate_mad"])
+
+    schools = truth(landing, "schools")
+    for year in YEARS:
+        snapshot = schools[schools["school_year"] == year]
+        for s in snapshot.itertuples():
+            expected = [("students", None)] + [("attendance", m) for m in S.months_of(year)]
+            if s.milieu == "rural" and s.cycle in ("primaire", "college"):
+                expected.append(("tayssir_beneficiaries", None))
+            if s.cycle in ("primaire", "college"):
+                expected.append(("schoolbags", None))
+            if s.has_boarding == "true":
+                expected.append(("boarding_grants", None))
+            if s.has_canteen == "true" and s.cycle == "primaire":
+                expected += [("canteen_meals", m) for m in S.months_of(year)]
+            opened_ok = not s.opened_on or s.opened_on <= f"{int(year[:4]) + 1}-06-30"
+            closed_ok = not s.closed_on or s.closed_on >= f"{year[:4]}-09-01"
+            if not (opened_ok and closed_ok):
+                continue
+            put(s.school_code, year, None, "files_expected", len(expected))
+            put(s.school_code, year, None, "files_received",
+                sum((s.school_code, year, rt, p) in sent for rt, p in expected))
+    return out
+
+
+def test_school_indicators_equal_an_independent_computation(run):
+    landing, db = run
+    expected = expected_school_indicators(landing)
+    mart = q(db, "select geo_code, school_year, month, indicator, value from mart.indicators "
+                 "where geo_level = 'school'")
+    got = {(r.geo_code, r.school_year, r.month, r.indicator): r.value for r in mart.itertuples()}
+    got = {(s, y, None if pd.isna(m) else m, i): v for (s, y, m, i), v in got.items()}
+    assert set(got) == set(expected)
+    wrong = {k: (got[k], v) for k, v in expected.items() if abs(got[k] - v) > 1e-6}
+    assert not wrong
+    assert sum(v for (_, _, _, i), v in expected.items() if i == "tayssir_compliant_pupils") > 0
+    assert sum(v for (_, _, _, i), v in expected.items() if i == "tayssir_paid_mad") > 0
+
+
+def test_levels_add_up(run):
+    _, db = run
+    sums = q(db, """
+        select i.school_year, i.geo_level, i.indicator, sum(i.value) as v
+        from mart.indicators i group by all
+    """)
+    by_level = sums.pivot_table(index=["school_year", "indicator"], columns="geo_level", values="v")
+    for level in ("province", "region", "national"):
+        assert (abs(by_level[level] - by_level["school"]) < 1e-6).all(), level
+    provinces = q(db, "select distinct geo_code from mart.indicators where geo_level = 'province'")
+    assert set(provinces["geo_code"]) == {"110", "111"}
+
+
+def test_rerun_changes_nothing(run):
+    landing, db = run
+    before = q(db, "select * from mart.indicators order by all")
+    issues = q(db, "select file_path, row_number, rule, status from ops.row_issue order by all")
+    assert daam(["load", "--landing", str(landing), "--warehouse", str(db)]) == 0
+    pd.testing.assert_frame_equal(q(db, "select * from mart.indicators order by all"), before)
+    pd.testing.assert_frame_equal(q(db, "select file_path, row_number, rule, status from ops.row_issue order by all"),
+                                  issues)
+
+
+def test_no_personal_data_in_the_mart_or_facts(run):
+    landing, db = run
+    names = set(truth(landing, "students")["last_name_ar"].dropna())
+    cols = q(db, """select table_schema, table_name, column_name from information_schema.columns
+                    where table_schema in ('mart', 'core') and table_name <> 'pupil_identity'""")
+    assert not set(cols["column_name"]) & {"massar_code", "last_name_ar", "first_name_ar", "birth_date",
+                                            "guardian_cin", "last_name_fr", "first_name_fr"}
+    mart_text = set(q(db, "select geo_name_ar from mart.indicators")["geo_name_ar"])
+    assert not names & mart_text
