@@ -69,9 +69,11 @@ def pupil_not_on_roster(con: duckdb.DuckDBPyConnection, spec: RecordTypeSpec, sc
     """, {"year": school_year, "province": province_code}).df()
 
 
-def pupil_on_two_rosters(con: duckdb.DuckDBPyConnection, school_year: str, accepted_ids: list[int]) -> pd.DataFrame:
+def pupil_on_two_rosters(con: duckdb.DuckDBPyConnection, school_year: str, province_code: str,
+                         accepted_ids: list[int]) -> pd.DataFrame:
     """Warning on an accepted roster row whose pupil is also on another school's accepted roster
-    the same year (in this partition or any other already loaded)."""
+    the same year: in this partition, or in another directorate's partition already loaded (this
+    partition's own staged rows are about to be replaced, so they are not looked at)."""
     con.register("accepted_ids", pd.DataFrame({"_row_id": pd.Series(accepted_ids, dtype="int64")}))
     try:
         return con.execute("""
@@ -80,12 +82,13 @@ def pupil_on_two_rosters(con: duckdb.DuckDBPyConnection, school_year: str, accep
             from prepared p join accepted_ids a using (_row_id)
             where exists (
                 select 1 from staging.students r
-                where r.school_year = $year and not r.is_quarantined and not r.is_duplicate_copy
+                where r.school_year = $year and r.province_code <> $province
+                  and not r.is_quarantined and not r.is_duplicate_copy
                   and r.massar_code = p.massar_code and r.school_code <> p.school_code)
                or exists (
                 select 1 from prepared q join accepted_ids b using (_row_id)
                 where q.massar_code = p.massar_code and q.school_code <> p.school_code)
-        """, {"year": school_year}).df()
+        """, {"year": school_year, "province": province_code}).df()
     finally:
         con.unregister("accepted_ids")
 

@@ -64,7 +64,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, record_type: str, raw: pd.DataFrame
         errors = issues.loc[issues["severity"] == "error", ROW_ID].astype("int64").unique()
         if record_type == "students" and school_year:
             accepted = prepared.loc[~prepared[ROW_ID].isin(errors), ROW_ID].tolist()
-            twins = sql_rules.pupil_on_two_rosters(con, school_year, accepted)
+            twins = sql_rules.pupil_on_two_rosters(con, school_year, province_code, accepted)
             if len(twins):
                 issues = pd.concat([issues, twins], ignore_index=True)
     finally:

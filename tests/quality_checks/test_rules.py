@@ -26,7 +26,9 @@ def con():
                  is_quarantined, is_warned, is_duplicate_copy)
                  values ('2022-2023', '110', '16698Z', 'J100000001', false, false, false),
                         ('2022-2023', '110', '16698Z', 'J100000009', true, false, false),
-                        ('2022-2023', '111', '16701C', 'J100000002', false, false, false)""")
+                        ('2022-2023', '111', '16701C', 'J100000002', false, false, false),
+                        -- a stale row of the partition being re-staged: must not count as a second roster
+                        ('2022-2023', '110', '16699A', 'J100000001', false, false, false)""")
     yield c
     c.close()
 
