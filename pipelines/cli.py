@@ -81,7 +81,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     landing, warehouse = Path(args.landing), Path(args.warehouse)
     print(f"generating the demo landing zone ({args.scale} scale, {DEMO_YEARS}) in {landing} ...")
     gen = argparse.Namespace(out=str(landing), scale=args.scale, seed=args.seed, years=DEMO_YEARS,
-                             defects=args.defects, no_truth=False)
+                             defects=args.defects, no_truth=True)
     cmd_generate(gen)
     load = argparse.Namespace(landing=str(landing), warehouse=str(warehouse), verbose=False,
                               school_year=None, province=None)

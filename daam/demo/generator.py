@@ -148,6 +148,8 @@ class _Gen:
                                       self.truth) for rt in s.record_types}
         self.defect_sink = _Sink(base / "defects.csv", DEFECT_COLUMNS)
         self.file_defect_sink = _Sink(base / "file_defects.csv", FILE_DEFECT_COLUMNS)
+        # (beneficiaries, meal days, meals served) already written: see the canteen files below
+        self.canteen_seen: set[tuple[int, int, int]] = set()
         self.manifest = _Sink(base / "files.csv", MANIFEST_COLUMNS)
         self.headers = {rt: Headers.of(s, rt) for rt in s.record_types}
         self.provinces = scale_provinces(s, self.scale)
@@ -357,6 +359,12 @@ class _Gen:
                 fmt = self._fmt("canteen_meals", (school.number, i, m))
                 days = yd.school_days[m] - int(rng.integers(0, 3))
                 served = ben * days - int(rng.integers(0, max(1, ben * days // 100) + 1))
+                # A one-row CSV with the same figures as another file has the same bytes, and the
+                # loader rightly takes it for that file sent twice (status duplicate). Real months
+                # and schools differ, so keep every canteen file's figures distinct in a province.
+                while (ben, days, served) in self.canteen_seen and served > 0:
+                    served -= 1
+                self.canteen_seen.add((ben, days, served))
                 tab = Table("canteen_meals", {"beneficiaries": [ben], "meal_days": [days], "meals_served": [served]})
                 inj = self._inject(tab, fmt, drng, year, school.province, set())
                 self._emit(tab, fmt, f"{year}/canteen_meals/{month}/{school.code}", school, year, month, inj)
