@@ -1,5 +1,6 @@
 """core: the star schema's facts and pupil dimension for one partition, gated by blocking checks."""
 
+from datetime import datetime
 
 from dagster import (
     AssetCheckResult,
@@ -16,7 +17,7 @@ from pipelines.partitions import split_key, year_province_partitions
 from pipelines.resources import Warehouse
 from warehouse.checks import FACTS, reconciliation, referential_integrity
 from warehouse.core_build import build_core_partition
-from warehouse.db import transaction
+from warehouse.db import log_step, transaction
 
 FACT_DOCS = {
     "fct_enrolment": ("students", "One row per pupil on a school's accepted roster in a school year."),
@@ -63,9 +64,11 @@ def core_facts(context: AssetExecutionContext, warehouse: Warehouse):
     """Replace the partition's rows of every fact (one transaction), then check each fact's
     referential integrity and its reconciliation with staging; a failure blocks the mart."""
     school_year, province = split_key(context.partition_key)
+    started = datetime.now()
     with warehouse.connect() as con:
         with transaction(con):
             build_core_partition(con, school_year, province)
+            log_step(con, context.run_id, "core", str(context.partition_key), started, "facts rebuilt")
         outcomes = {fact: (referential_integrity(con, fact, school_year, province),
                            reconciliation(con, fact, school_year, province)) for fact in FACTS}
         counts = {fact: con.execute(f"select count(*) from core.{fact} where school_year = $y and province_code = $p",

@@ -1,5 +1,6 @@
 """The landing inventory and the establishments referential (unpartitioned, run before partitions)."""
 
+from datetime import datetime
 
 from dagster import (
     AssetCheckResult,
@@ -14,7 +15,7 @@ from dagster import (
 from assets.keys import key
 from daam.config import load_settings
 from pipelines.resources import LandingZone, Warehouse
-from warehouse.db import transaction
+from warehouse.db import log_step, transaction
 from warehouse.referential import scan_landing
 
 DIMENSION_KEYS = {
@@ -44,9 +45,11 @@ def landing_inventory(context: AssetExecutionContext, landing: LandingZone, ware
     """Scan the landing root, load the referential, place every file in its partition, and
     record every refused file (unknown school, path outside the layout, links, bad names)."""
     settings = load_settings()
+    started = datetime.now()
     with warehouse.connect() as con:
         with transaction(con):
             stats = scan_landing(con, landing.path, settings, context.run_id)
+            log_step(con, context.run_id, "landing_inventory", None, started, str(stats))
         schools = con.execute("select count(*) filter (is_current), count(*) from core.dim_school").fetchone()
         orphans = con.execute("""
             select count(*) from core.dim_school s

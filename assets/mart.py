@@ -1,5 +1,6 @@
 """mart: the published indicators at school, province, region and national level."""
 
+from datetime import datetime
 
 from dagster import (
     AssetCheckResult,
@@ -16,6 +17,7 @@ from assets.keys import key
 from pipelines.partitions import split_key, year_province_partitions
 from pipelines.resources import Warehouse
 from warehouse.checks import levels_add_up
+from warehouse.db import log_step
 from warehouse.schema import run_sql
 
 
@@ -34,6 +36,7 @@ def indicators(context: AssetExecutionContext, warehouse: Warehouse):
     The new rows are checked before they are committed: if the levels do not add up, the
     transaction is rolled back and analysts keep the previous indicators."""
     school_year, province = split_key(context.partition_key)
+    started = datetime.now()
     with warehouse.connect() as con:
         con.execute("begin transaction")
         try:
@@ -43,6 +46,8 @@ def indicators(context: AssetExecutionContext, warehouse: Warehouse):
             con.execute("rollback")
             raise
         con.execute("commit" if outcome.passed else "rollback")
+        log_step(con, context.run_id, "mart", str(context.partition_key), started,
+                 "published" if outcome.passed else f"not published, levels do not add up: {outcome.metadata}")
         rows = con.execute("select count(*) from mart.indicators where school_year = $y", {"y": school_year}).fetchone()[0]
     yield MaterializeResult(asset_key=key("mart/indicators"), metadata={"rows_in_school_year": rows})
     yield AssetCheckResult(asset_key=key("mart/indicators"), check_name="levels_add_up", passed=outcome.passed,

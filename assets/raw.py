@@ -1,5 +1,6 @@
 """raw: every school file of a partition read into rows of text with full lineage."""
 
+from datetime import datetime
 
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, multi_asset
 
@@ -7,7 +8,7 @@ from assets.keys import key
 from daam.config import PERIOD_RECORD_TYPES, load_settings
 from pipelines.partitions import split_key, year_province_partitions
 from pipelines.resources import LandingZone, Warehouse
-from warehouse.db import transaction
+from warehouse.db import log_step, transaction
 from warehouse.raw_load import load_files
 
 RAW_SPECS = [
@@ -25,6 +26,7 @@ def raw_files(context: AssetExecutionContext, landing: LandingZone, warehouse: W
     contract-driven reader; unreadable or contradictory files are rejected with a plain reason."""
     school_year, province = split_key(context.partition_key)
     settings = load_settings()
+    started = datetime.now()
     with warehouse.connect() as con:
         files = con.execute("""
             select file_path, record_type, school_year, period, school_code, province_code, content_sha256, refusal
@@ -33,6 +35,7 @@ def raw_files(context: AssetExecutionContext, landing: LandingZone, warehouse: W
         """, {"year": school_year, "province": province}).df()
         with transaction(con):
             summary = load_files(con, landing.path, files, settings, context.run_id)
+            log_step(con, context.run_id, "raw", str(context.partition_key), started, str(summary))
         per_type = dict(con.execute("""
             select record_type, count(*) from ops.file_manifest
             where school_year = $year and province_code = $province and status = 'loaded' group by 1

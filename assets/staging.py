@@ -1,6 +1,7 @@
 """staging: a partition's raw rows normalised, validated by the Great Expectations suites and the
 SQL rules; errors quarantined, warnings flagged, every issue in ops.row_issue."""
 
+from datetime import datetime
 
 from dagster import (
     AssetCheckResult,
@@ -17,7 +18,7 @@ from daam.config import load_settings
 from pipelines.partitions import split_key, year_province_partitions
 from pipelines.resources import Warehouse
 from warehouse.checks import file_accounting
-from warehouse.db import transaction
+from warehouse.db import log_step, transaction
 from warehouse.stage import STAGE_ORDER, stage_partition
 
 STAGING_SPECS = [
@@ -44,9 +45,12 @@ def staging_tables(context: AssetExecutionContext, warehouse: Warehouse):
     re-admit rows), update ops.row_issue (vanished issues resolved) and the manifest counts."""
     school_year, province = split_key(context.partition_key)
     settings = load_settings()
+    started = datetime.now()
     with warehouse.connect() as con:
         with transaction(con):
             results = stage_partition(con, settings, school_year, province)
+            log_step(con, context.run_id, "staging", str(context.partition_key), started,
+                     ", ".join(f"{r.record_type}: {r.rows} rows, {r.quarantined} quarantined" for r in results))
         accounting = file_accounting(con, school_year, province)
     for r in results:
         yield MaterializeResult(asset_key=key(f"staging/{r.record_type}"), metadata={

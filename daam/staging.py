@@ -1,7 +1,7 @@
 """Raw rows (all text) → the prepared staging DataFrame that the quality suites validate.
 
 Vectorised with pandas: every normaliser works on whole columns. The helper columns named in
-`quality_checks/suites.py` are added here; `typed_columns` then keeps the canonical ones.
+`quality_checks/suites.py` are added here; `warehouse/stage.py` keeps the canonical ones, typed.
 """
 
 from __future__ import annotations
@@ -77,7 +77,3 @@ def _add_record_helpers(df: pd.DataFrame, spec: RecordTypeSpec, settings: Settin
         digits = df["school_code"].where(valid).str[:5]
         df["school_code__expected"] = digits.map(
             lambda d: d + codes.school_check_letter(d), na_action="ignore").astype("string")
-
-
-def typed_columns(spec: RecordTypeSpec) -> list[str]:
-    return list(spec.columns)

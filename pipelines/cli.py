@@ -104,7 +104,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings = load_settings()
+    load_settings()  # a broken configs/ fails here, before any work
     parser = argparse.ArgumentParser(prog="daam", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -134,7 +134,6 @@ def main(argv: list[str] | None = None) -> int:
     demo.set_defaults(func=cmd_demo)
 
     args = parser.parse_args(argv)
-    del settings  # loaded early so a broken configs/ fails before any work
     return args.func(args)
 
 

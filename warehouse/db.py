@@ -19,3 +19,10 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         raise
     else:
         con.execute("commit")
+
+
+def log_step(con: duckdb.DuckDBPyConnection, load_id: str, step: str, partition_key: str | None,
+             started_at, detail: str) -> None:
+    """Append one line to ops.load_log: which run wrote what, when (counts only, no personal data)."""
+    con.execute("insert into ops.load_log values ($id, $step, $part, $started, now(), $detail)",
+                {"id": load_id, "step": step, "part": partition_key, "started": started_at, "detail": detail})

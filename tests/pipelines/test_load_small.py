@@ -159,3 +159,12 @@ def test_unknown_school_file_loads_once_the_referential_knows_it(small_landing: 
     # the referential is SCD2: school A kept one version, C appeared with the new snapshot
     assert _q(db, "select count(*) from core.dim_school where school_code = $c", {"c": SCHOOL_A}) == [(1,)]
     assert _q(db, "select valid_from::varchar from core.dim_school where school_code = '16699A'") == [("2023-01-15",)]
+
+
+def test_every_step_is_logged_without_personal_data(loaded: Path):
+    steps = _q(loaded, "select step, partition_key, detail from ops.load_log order by started_at")
+    assert [s for s, _, _ in steps] == ["landing_inventory", "raw", "staging", "core", "mart"]
+    assert all(p == "110|2022-2023" for s, p, _ in steps if s != "landing_inventory")
+    details = " ".join(d for _, _, d in steps)
+    assert "students: 5 rows, 1 quarantined" in details and "published" in details
+    assert "J130245871" not in details and "العلوي" not in details
