@@ -153,12 +153,14 @@ def _with_lineage(frame: pd.DataFrame, entry: pd.Series, load_id: str) -> pd.Dat
         if col not in out:  # the referential's own school_code / province_code columns are its content
             out[col] = entry[col]
     out["file_version"] = int(entry["version"])
+    out["content_sha256"] = entry["content_sha256"]
     out["load_id"] = load_id
     return out
 
 
 def _insert_raw(con: duckdb.DuckDBPyConnection, record_type: str, frame: pd.DataFrame, settings: Settings) -> None:
-    cols = list(dict.fromkeys([*LINEAGE, "load_id", *settings.record_types[record_type].columns, "extra"]))
+    cols = list(dict.fromkeys([*LINEAGE, "content_sha256", "load_id", *settings.record_types[record_type].columns,
+                               "extra"]))
     for col in cols:
         if col not in frame:
             frame[col] = None

@@ -39,7 +39,7 @@ def staging_type(kind: str) -> str:
 
 def _raw_ddl(settings: Settings, record_type: str) -> str:
     spec = settings.record_types[record_type]
-    cols = {**LINEAGE, "load_id": "varchar"}
+    cols = {**LINEAGE, "content_sha256": "varchar", "load_id": "varchar"}
     cols.update({c: "varchar" for c in spec.columns})
     cols["extra"] = "varchar"
     body = ",\n  ".join(f'"{c}" {t}' for c, t in cols.items())

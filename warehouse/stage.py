@@ -38,7 +38,7 @@ class StageResult:
 def current_raw(con: duckdb.DuckDBPyConnection, record_type: str, where: str, params: dict) -> pd.DataFrame:
     """Raw rows of the latest loaded version of each file matching `where` (on raw columns)."""
     return con.execute(f"""
-        select r.* exclude (load_id)
+        select r.* exclude (load_id, content_sha256)
         from raw.{record_type} r
         join ops.file_manifest m on m.file_path = r.file_path and m.version = r.file_version
         where m.status = 'loaded' and {where}
