@@ -35,8 +35,9 @@ def run_step(name: str, argv: list[str]) -> dict:
         raise RuntimeError(f"{name} failed:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
     _, rc, seconds, maxrss_kb = marker[-1].split()
     tail = [ln for ln in out.stdout.splitlines() if not ln.startswith("@@")][-12:]
+    errors = [ln for ln in out.stderr.splitlines() if ln.strip()][-12:]
     return {"step": name, "exit_code": int(rc), "seconds": round(float(seconds), 1),
-            "peak_rss_mib": round(int(maxrss_kb) / 1024, 1), "output_tail": tail}
+            "peak_rss_mib": round(int(maxrss_kb) / 1024, 1), "output_tail": tail, "stderr_tail": errors}
 
 
 def main() -> int:

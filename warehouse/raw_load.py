@@ -117,12 +117,12 @@ def load_files(con: duckdb.DuckDBPyConnection, root: Path, files: pd.DataFrame, 
             continue
         frame = result.frame if result.frame is not None else pd.DataFrame()
         row["extra_columns"] = ", ".join(result.extra_columns) or None
-        twin = loaded_hashes.get(entry["content_sha256"])
+        twin = loaded_hashes.get((entry["content_sha256"], _sender(entry)))
         if len(frame) and twin and twin != entry["file_path"]:
             manifest_rows.append({**row, "status": "duplicate", "duplicate_of": twin, "rows_read": len(frame)})
             continue
         if len(frame):
-            loaded_hashes.setdefault(entry["content_sha256"], entry["file_path"])
+            loaded_hashes.setdefault((entry["content_sha256"], _sender(entry)), entry["file_path"])
         manifest_rows.append({**row, "status": "loaded", "rows_read": len(frame)})
         frames.setdefault(entry["record_type"], []).append(_with_lineage(frame, entry, load_id))
     for record_type, parts in frames.items():
@@ -137,14 +137,32 @@ def load_files(con: duckdb.DuckDBPyConnection, root: Path, files: pd.DataFrame, 
     return summary
 
 
-def _loaded_hashes(con: duckdb.DuckDBPyConnection, hashes: list[str]) -> dict[str, str]:
+def _sender(entry) -> str:
+    """Who sent a file: its school, else its directorate (operator files), else the centre."""
+    if entry["school_code"]:
+        return f"school:{entry['school_code']}"
+    return f"province:{entry['province_code']}" if entry["province_code"] else f"centre:{entry['record_type']}"
+
+
+def _loaded_hashes(con: duckdb.DuckDBPyConnection, hashes: list[str]) -> dict[tuple[str, str], str]:
+    """(content hash, sender) -> first path where those bytes were loaded from that sender.
+
+    Same bytes from the same sender at another path are that file sent twice (`duplicate`). Two
+    different schools' one-row summary files (a canteen month: three numbers) can have the same
+    bytes by coincidence; that is not a file sent twice, so they both load."""
     if not hashes:
         return {}
     rows = con.execute("""
-        select content_sha256, min(file_path) from ops.file_manifest
-        where status = 'loaded' and rows_read > 0 and content_sha256 in (select unnest($h)) group by 1
+        select content_sha256,
+               case when school_code is not null then 'school:' || school_code
+                    when province_code is not null then 'province:' || province_code
+                    else 'centre:' || record_type end as sender,
+               min(file_path)
+        from ops.file_manifest
+        where status = 'loaded' and rows_read > 0 and content_sha256 in (select unnest($h))
+        group by 1, 2
     """, {"h": hashes}).fetchall()
-    return dict(rows)
+    return {(h, sender): path for h, sender, path in rows}
 
 
 def _with_lineage(frame: pd.DataFrame, entry: pd.Series, load_id: str) -> pd.DataFrame:

@@ -89,12 +89,14 @@ def _accepted(landing: Path, record_type: str, dropped_files: set[str]) -> pd.Da
 
 
 def _dropped_files(landing: Path) -> set[str]:
-    """Rejected files, plus files whose bytes repeat a file already loaded at another path."""
+    """Rejected files, plus files whose bytes repeat a file the same sender already sent."""
     dropped = set(pd.read_csv(landing / ".daam-demo/file_defects.csv", dtype=str)["file_path"])
     seen: dict[str, str] = {}
     for path in sorted(p for p in landing.rglob("*") if p.is_file() and ".daam-demo" not in p.parts):
         rel = path.relative_to(landing).as_posix()
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        sender = ("centre" if rel.startswith("reference/") else
+                  path.stem.split("_")[0] if "/tayssir_payments/" in rel else path.stem)
+        digest = (hashlib.sha256(path.read_bytes()).hexdigest(), sender)
         if rel in dropped:
             continue
         if digest in seen and len(truth_rows_of(landing, rel)):
