@@ -23,6 +23,8 @@ from warehouse.schema import LINEAGE, staging_type
 STAGE_ORDER = ("students", "tayssir_beneficiaries", "attendance", "schoolbags", "boarding_grants",
                "canteen_meals", "tayssir_payments")
 ISSUE_KEY = ["file_path", "file_version", "sheet", "row_number", "rule", "column_name"]
+# Rows staged at once (a batch of whole files): bounds memory on the largest directorates.
+STAGE_BATCH_ROWS = 250_000
 
 
 @dataclass
@@ -156,22 +158,66 @@ def update_manifest_counts(con: duckdb.DuckDBPyConnection, record_type: str, del
     """, params)
 
 
+def file_batches(con: duckdb.DuckDBPyConnection, record_type: str, params: dict, max_rows: int) -> list[list[str]]:
+    """The partition's current files in batches of at most `max_rows` rows (a file is never split:
+    every rule but the roster ones looks within one file, and those read committed staging)."""
+    files = con.execute("""
+        select file_path, coalesce(rows_read, 0) from ops.file_manifest
+        where record_type = $rt and school_year = $year and province_code = $province and status = 'loaded'
+        order by file_path
+    """, {**params, "rt": record_type}).fetchall()
+    batches, current, size = [], [], 0
+    for path, rows in files:
+        if current and size + rows > max_rows:
+            batches.append(current)
+            current, size = [], 0
+        current.append(path)
+        size += rows
+    return [*batches, current] if current else batches
+
+
 def stage_partition(con: duckdb.DuckDBPyConnection, settings: Settings, school_year: str,
                     province_code: str) -> list[StageResult]:
-    """Re-stage every record type of one (school year, directorate) partition."""
+    """Re-stage every record type of one (school year, directorate) partition.
+
+    Rosters are staged whole (a pupil on two rosters of the partition is a rule across files);
+    the other record types in batches of files, so that a directorate's ten months of attendance
+    never sit in memory at once."""
     params = {"year": school_year, "province": province_code}
     where = "school_year = $year and province_code = $province"
     results = []
     for record_type in STAGE_ORDER:
-        raw = current_raw(con, record_type, "r.school_year = $year and r.province_code = $province", params)
-        prepared, issues, suite = evaluate(con, record_type, raw, settings, school_year, province_code)
-        write_staging(con, record_type, prepared, settings, where, params)
-        merge_issues(con, issue_records(prepared, issues, record_type),
+        con.execute(f"delete from staging.{record_type} where {where}", params)
+        batches = [None] if record_type == "students" else file_batches(con, record_type, params, STAGE_BATCH_ROWS)
+        result, issue_parts = StageResult(record_type), []
+        for batch in batches:
+            scope = "r.school_year = $year and r.province_code = $province"
+            if batch is not None:
+                scope += " and r.file_path in (select unnest($files))"
+            raw = current_raw(con, record_type, scope, {**params, "files": batch} if batch is not None else params)
+            prepared, issues, suite = evaluate(con, record_type, raw, settings, school_year, province_code)
+            write_staging(con, record_type, prepared, settings, "false", {})
+            issue_parts.append(issue_records(prepared, issues, record_type))
+            result.rows += len(prepared)
+            result.quarantined += int(prepared["is_quarantined"].sum()) if len(prepared) else 0
+            result.warned += int(prepared["is_warned"].sum()) if len(prepared) else 0
+            for rule, n in issues["rule"].value_counts().items():
+                result.issues_by_rule[rule] = result.issues_by_rule.get(rule, 0) + int(n)
+            result.suite = _merge_suite(result.suite, suite)
+        merge_issues(con, pd.concat(issue_parts, ignore_index=True) if issue_parts else pd.DataFrame(),
                      "i.record_type = $rt and i.school_year = $year and i.province_code = $province",
                      {**params, "rt": record_type})
         update_manifest_counts(con, record_type, where, params)
-        results.append(StageResult(
-            record_type, rows=len(prepared), quarantined=int(prepared["is_quarantined"].sum()) if len(prepared) else 0,
-            warned=int(prepared["is_warned"].sum()) if len(prepared) else 0,
-            issues_by_rule=issues["rule"].value_counts().to_dict(), suite=suite))
+        results.append(result)
     return results
+
+
+def _merge_suite(total: list[dict], batch: list[dict]) -> list[dict]:
+    """Add a batch's per-expectation counts to the running totals."""
+    if not total:
+        return [dict(s) for s in batch]
+    for t, b in zip(total, batch):
+        t["unexpected_count"] += b["unexpected_count"]
+        t["element_count"] = (t["element_count"] or 0) + (b["element_count"] or 0)
+        t["success"] = t["success"] and b["success"]
+    return total

@@ -181,3 +181,21 @@ def test_same_bytes_from_two_schools_both_load(small_landing: Path, tmp_path: Pa
     assert _q(db, "select count(*) from ops.file_manifest where period = '2022-10' and record_type = 'canteen_meals' "
                   "and status = 'loaded'") == [(2,)]
     assert _indicator(db, "province", "110", "canteen_meals_served", "2022-10") == 100
+
+
+def test_staging_in_batches_gives_the_same_result(small_landing: Path, tmp_path: Path, monkeypatch):
+    import warehouse.stage
+
+    whole = tmp_path / "whole.duckdb"
+    assert run_load(small_landing, whole).ok
+    monkeypatch.setattr(warehouse.stage, "STAGE_BATCH_ROWS", 1)  # every file a batch of its own
+    write_files(small_landing, {f"{YEAR}/attendance/2022-11/{SCHOOL_A}.csv": ATTENDANCE_B})
+    batched = tmp_path / "batched.duckdb"
+    assert run_load(small_landing, batched).ok
+    issues = "select file_path, row_number, rule from ops.row_issue where file_path not like '%2022-11%' order by all"
+    assert _q(batched, issues) == _q(whole, issues)
+    assert _q(batched, "select count(*) from ops.row_issue where file_path like '%2022-11%'") == [(1,)]
+    assert _indicator(batched, "school", SCHOOL_A, "tayssir_compliant_pupils", "2022-11") == 2
+
+
+ATTENDANCE_B = "massar_code,unjustified_absence_days\nJ130245871,0\nJ130245872,4\nJ888888888,0\n"
