@@ -30,8 +30,8 @@ def prepare(raw: pd.DataFrame, spec: RecordTypeSpec, settings: Settings, school_
         if kind in ("massar_code", "school_code", "province_code", "commune_code", "cin"):
             df[col.name] = nz.normalise_code(text)
         elif kind in ("int", "decimal"):
-            df[f"{col.name}__text"] = nz.western_digits(text).str.replace(r"[\s\u00a0]", "", regex=True)
             num = nz.to_number(text)
+            df[f"{col.name}__check"] = num.astype("string").where(num.notna(), UNREAD + text)
             df[col.name] = num.round(0) if kind == "int" else num.round(2)
         elif kind == "date":
             parsed = nz.parse_dates(text)

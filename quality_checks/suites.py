@@ -6,9 +6,9 @@ suites run on the *prepared* staging DataFrame (see `daam/staging.py`), whose he
 
     <col>__raw     the value as read, trimmed (null when empty)         -> required_value_missing
     <col>          the normalised value (codes upper-cased, numbers, canonical vocabulary, ISO dates)
-    <col>__check   for dates, months and vocabularies: the normalised value, or the folded raw value
-                   when it could not be normalised                        -> date/month/vocabulary rules
-    <col>__text    for numbers: digits folded, for the number format rule
+    <col>__check   for numbers, dates, months and vocabularies: the normalised value as text, or
+                   `unread:` + the value as sent when it could not be normalised
+                                                   -> number/date/month/vocabulary rules
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from quality_checks.catalogue import rules
 
 ISO_DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 ISO_MONTH_RE = r"^[0-9]{4}-[0-9]{2}$"
-NUMBER_RE = r"^-?[0-9]+(?:[.,][0-9]+)?$"
+NUMBER_RE = r"^-?[0-9]+(?:\.[0-9]+)?$"
 FORMAT_RULES = {
     "massar_code": ("massar_code_format", codes.MASSAR_CODE_RE),
     "school_code": ("school_code_format", codes.SCHOOL_CODE_RE),
@@ -57,7 +57,7 @@ def expectations_for(spec: RecordTypeSpec, settings: Settings, school_year: str 
                 column=col.name, value_set=sorted(settings.provinces), meta=_meta("province_code_format", col.name, raw)))
         elif col.kind in ("int", "decimal"):
             out.append(gxe.ExpectColumnValuesToMatchRegex(
-                column=f"{col.name}__text", regex=NUMBER_RE, meta=_meta("number_invalid", col.name, raw)))
+                column=f"{col.name}__check", regex=NUMBER_RE, meta=_meta("number_invalid", col.name, raw)))
             out.append(gxe.ExpectColumnValuesToBeBetween(
                 column=col.name, min_value=0, meta=_meta("number_negative", col.name, raw)))
         elif col.kind == "date":
@@ -102,7 +102,8 @@ def _record_rules(spec: RecordTypeSpec, settings: Settings) -> list:
 
 def build_suite(spec: RecordTypeSpec, settings: Settings, school_year: str | None) -> gx.ExpectationSuite:
     """The suite `daam.<record_type>` for a school year (month rules depend on the year)."""
-    suite = gx.ExpectationSuite(name=f"daam.{spec.name}" + (f".{school_year}" if school_year else ""))
-    for exp in expectations_for(spec, settings, school_year):
-        suite.add_expectation(exp)
-    return suite
+    # Expectations are given to the constructor, not added one by one: `add_expectation` on a
+    # suite writes through to whichever GX context is active, which would make that context's
+    # validation definitions stale.
+    return gx.ExpectationSuite(name=f"daam.{spec.name}" + (f".{school_year}" if school_year else ""),
+                               expectations=expectations_for(spec, settings, school_year))

@@ -37,22 +37,34 @@ def staging_type(kind: str) -> str:
     return STAGING_TYPES.get(kind, "varchar")
 
 
-def _raw_ddl(settings: Settings, record_type: str) -> str:
+def raw_columns(settings: Settings, record_type: str) -> dict[str, str]:
     spec = settings.record_types[record_type]
     cols = {**LINEAGE, "content_sha256": "varchar", "load_id": "varchar"}
     cols.update({c: "varchar" for c in spec.columns})
     cols["extra"] = "varchar"
-    body = ",\n  ".join(f'"{c}" {t}' for c, t in cols.items())
-    return f"create table if not exists raw.{record_type} (\n  {body}\n);"
+    return cols
 
 
-def _staging_ddl(settings: Settings, record_type: str) -> str:
+def staging_columns(settings: Settings, record_type: str) -> dict[str, str]:
     spec = settings.record_types[record_type]
     cols = dict(LINEAGE)
     cols.update({c: staging_type(s.kind) for c, s in spec.columns.items()})
     cols.update({"is_quarantined": "boolean", "is_warned": "boolean", "is_duplicate_copy": "boolean"})
+    return cols
+
+
+def _ensure_table(con: duckdb.DuckDBPyConnection, table: str, cols: dict[str, str]) -> None:
+    """Create the table, or add the columns a newer configs/ or code has (a new optional column
+    in record_types.yaml must not require rebuilding the warehouse)."""
     body = ",\n  ".join(f'"{c}" {t}' for c, t in cols.items())
-    return f"create table if not exists staging.{record_type} (\n  {body}\n);"
+    con.execute(f"create table if not exists {table} (\n  {body}\n)")
+    schema, name = table.split(".")
+    have = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_schema = $s and table_name = $t",
+        {"s": schema, "t": name}).fetchall()}
+    for col, typ in cols.items():
+        if col not in have:
+            con.execute(f'alter table {table} add column "{col}" {typ}')
 
 
 def sql_text(name: str) -> str:
@@ -65,8 +77,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     for schema in SCHEMAS:
         con.execute(f"create schema if not exists {schema}")
     for rt in RECORD_TYPES:
-        con.execute(_raw_ddl(settings, rt))
-        con.execute(_staging_ddl(settings, rt))
+        _ensure_table(con, f"raw.{rt}", raw_columns(settings, rt))
+        _ensure_table(con, f"staging.{rt}", staging_columns(settings, rt))
     for name in ("ops.sql", "core.sql", "mart.sql"):
         run_sql(con, name)
 

@@ -136,16 +136,20 @@ def fold_series(s: pd.Series) -> pd.Series:
 
 def western_digits(s: pd.Series) -> pd.Series:
     """Arabic-Indic (٠-٩) and Eastern Arabic-Indic (۰-۹) digits to ASCII 0-9."""
-    return _as_str(s).str.translate(_DIGITS)
+    return _on_uniques(s, lambda u: u.str.translate(_DIGITS))
 
 
 _EDGE_RE = f"^[\\s{_INVISIBLE}]+|[\\s{_INVISIBLE}]+$"
 
 
+def _clean_text(s: pd.Series) -> pd.Series:
+    s = s.str.replace("[\u00a0\u202f\u2007]", " ", regex=True)
+    return s.str.replace(_EDGE_RE, "", regex=True)
+
+
 def clean_text(s: pd.Series) -> pd.Series:
     """Free text as written: non-breaking spaces to spaces, trimmed (with edge bidi marks); '' → NA."""
-    s = _as_str(s).str.replace("[\u00a0\u202f\u2007]", " ", regex=True)
-    s = s.str.replace(_EDGE_RE, "", regex=True)
+    s = _on_uniques(s, _clean_text)
     return s.mask(s == "")
 
 
