@@ -15,8 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 DAAM = str(Path(sys.executable).with_name("daam"))
@@ -29,7 +28,7 @@ def run_step(name: str, argv: list[str]) -> dict:
         "t = time.monotonic(); rc = subprocess.call(sys.argv[1:]);"
         "print('@@', rc, time.monotonic() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
-    out = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, check=False)
     marker = [ln for ln in out.stdout.splitlines() if ln.startswith("@@")]
     if not marker:
         raise RuntimeError(f"{name} failed:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
@@ -60,7 +59,7 @@ def main() -> int:
     rerun = run_step("load (rerun, nothing new)", [DAAM, "load", "--landing", str(landing), "--warehouse",
                                                     str(warehouse)])
     result = {
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"), "scale": args.scale, "years": args.years,
+        "when": datetime.now(UTC).isoformat(timespec="seconds"), "scale": args.scale, "years": args.years,
         "cores": os.cpu_count(), "landing_files": files, "landing_mib": round(size / 2**20, 1),
         "warehouse_mib": round(warehouse.stat().st_size / 2**20, 1), "steps": [gen, load, rerun],
     }

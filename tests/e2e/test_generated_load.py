@@ -139,7 +139,9 @@ def expected_school_indicators(landing: Path) -> dict[tuple, float]:
         roster = students[(students["school_code"] == school) & (students["school_year"] == year)]
         level_of = dict(zip(roster["massar_code"], roster["level"]))
         status = ben["status"].fillna("active")
-        start = ben["enrolled_on"].fillna("").str[:7].where(lambda s: s > f"{year[:4]}-09", f"{year[:4]}-09")
+        september = f"{year[:4]}-09"
+        enrolled = ben["enrolled_on"].fillna("").str[:7]
+        start = enrolled.where(enrolled > september, september)
         active = ben.assign(active_from=start)[status == "active"]
         put(school, year, None, "tayssir_beneficiaries",
             active.loc[active["active_from"] <= f"{int(year[:4]) + 1}-06", "massar_code"].nunique())
