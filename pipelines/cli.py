@@ -63,9 +63,11 @@ def cmd_load(args: argparse.Namespace) -> int:
     started = time.monotonic()
     years = args.school_year.split(",") if getattr(args, "school_year", None) else None
     provinces = args.province.split(",") if getattr(args, "province", None) else None
-    report = run_load(landing, warehouse, years=years, provinces=provinces, quiet=not args.verbose)
+    report = run_load(landing, warehouse, years=years, provinces=provinces, quiet=not args.verbose,
+                      force=args.force)
     print(f"loaded {len(report.partitions)} partition(s) (school year × directorate) from {landing} "
-          f"into {warehouse} in {time.monotonic() - started:.1f} s")
+          f"into {warehouse} in {time.monotonic() - started:.1f} s"
+          + (f"; {len(report.unchanged)} unchanged since their last load, skipped" if report.unchanged else ""))
     print_summary(warehouse)
     if report.failed:
         print("\nPipeline failures (the other partitions were loaded):", file=sys.stderr)
@@ -84,7 +86,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                              defects=args.defects, no_truth=True)
     cmd_generate(gen)
     load = argparse.Namespace(landing=str(landing), warehouse=str(warehouse), verbose=False,
-                              school_year=None, province=None)
+                              school_year=None, province=None, force=False)
     code = cmd_load(load)
     with duckdb.connect(str(warehouse)) as con:
         print("\nNational indicators (monthly ones summed over the year):")
@@ -123,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("--school-year", help="only these school years (comma-separated)")
     load.add_argument("--province", help="only these directorate codes (comma-separated)")
     load.add_argument("--verbose", action="store_true", help="show Dagster's own log")
+    load.add_argument("--force", action="store_true",
+                      help="reload every partition, even those whose inputs did not change")
     load.set_defaults(func=cmd_load)
 
     demo = sub.add_parser("demo", help="generate the demo landing zone, load it, show indicators")

@@ -13,6 +13,7 @@ from dagster import DagsterInstance
 
 from pipelines.definitions import build_definitions
 from pipelines.partitions import partition_key
+from warehouse.fingerprint import partition_fingerprints, record_loaded, unchanged
 from warehouse.referential import partitions_in_inventory
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -20,7 +21,8 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 @dataclass
 class LoadReport:
-    partitions: list[tuple[str, str]] = field(default_factory=list)
+    partitions: list[tuple[str, str]] = field(default_factory=list)  # loaded in this run
+    unchanged: list[tuple[str, str]] = field(default_factory=list)  # skipped: same inputs as last time
     failed: list[str] = field(default_factory=list)
 
     @property
@@ -42,8 +44,9 @@ def _failure(result) -> str:
 
 
 def run_load(landing: str | Path, warehouse: str | Path, years: list[str] | None = None,
-             provinces: list[str] | None = None, quiet: bool = True) -> LoadReport:
-    """Scan `landing`, then load each of its partitions (optionally only some years/provinces)."""
+             provinces: list[str] | None = None, quiet: bool = True, force: bool = False) -> LoadReport:
+    """Scan `landing`, then load each of its partitions (optionally only some years/provinces)
+    whose inputs changed since their last successful load (all of them with `force`)."""
     landing, warehouse = Path(landing), Path(warehouse)
     if not landing.is_dir():
         raise FileNotFoundError(f"landing zone {landing} does not exist or is not a folder")
@@ -58,13 +61,21 @@ def run_load(landing: str | Path, warehouse: str | Path, years: list[str] | None
         return report
     with duckdb.connect(str(warehouse)) as con:
         partitions = partitions_in_inventory(con)
+        fingerprints = partition_fingerprints(con)
+        same = set() if force else unchanged(con, fingerprints)
     partitions = [(y, p) for y, p in partitions
                   if (not years or y in years) and (not provinces or p in provinces)]
     job = defs.resolve_job_def("partition_load")
     for year, province in partitions:
+        if (year, province) in same:
+            report.unchanged.append((year, province))
+            continue
         result = job.execute_in_process(partition_key=partition_key(year, province), instance=instance,
                                         raise_on_error=False, run_config=run_config)
         report.partitions.append((year, province))
         if not result.success:
             report.failed.append(f"{year}/{province}: {_failure(result)}")
+            continue
+        with duckdb.connect(str(warehouse)) as con:
+            record_loaded(con, year, province, fingerprints[(year, province)], result.run_id)
     return report

@@ -96,7 +96,11 @@ def test_rerun_changes_nothing(loaded: Path, small_landing: Path):
     before = _q(loaded, "select * from mart.indicators order by all")
     manifest = _q(loaded, "select file_path, version, status, rows_read from ops.file_manifest order by all")
     issues = _q(loaded, "select count(*) from ops.row_issue")
-    assert run_load(small_landing, loaded).ok
+    again = run_load(small_landing, loaded)
+    assert again.ok and again.partitions == [] and again.unchanged == [(YEAR, "110")]  # nothing new: skipped
+    assert _q(loaded, "select * from mart.indicators order by all") == before
+    forced = run_load(small_landing, loaded, force=True)
+    assert forced.ok and forced.partitions == [(YEAR, "110")]  # reloaded in full, to the same result
     assert _q(loaded, "select * from mart.indicators order by all") == before
     assert _q(loaded, "select file_path, version, status, rows_read from ops.file_manifest order by all") == manifest
     assert _q(loaded, "select count(*) from ops.row_issue") == issues

@@ -78,3 +78,15 @@ select i.file_path, i.file_version, i.record_type, i.school_code, i.sheet, i.row
 from ops.row_issue i
 where i.severity = 'error' and i.status = 'open'
 group by all;
+
+-- What each (school year, directorate) partition was last loaded from: `daam load` skips a
+-- partition whose inputs (its files, the year's rosters, the referential, configs and code)
+-- have not changed since, so a rerun with nothing new costs a scan, not a reload.
+create table if not exists ops.partition_load (
+  school_year varchar,
+  province_code varchar,
+  input_fingerprint varchar,
+  run_id varchar,
+  loaded_at timestamp,
+  primary key (school_year, province_code)
+);
