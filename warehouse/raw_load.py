@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +28,7 @@ from warehouse.schema import LINEAGE
 
 MANIFEST_KEYS = ["file_path", "record_type", "school_year", "period", "school_code", "province_code", "content_sha256"]
 PARALLEL_READ_THRESHOLD = 40
+READ_BATCH_FILES = 400
 REEXAMINED_REFUSAL = "unknown school code"
 
 
@@ -69,13 +72,23 @@ def _read_one(args: tuple[str, str]) -> ReadResult:
     return read_file(Path(path), settings.record_types[record_type], settings)
 
 
-def read_files(root: Path, todo: pd.DataFrame, settings: Settings) -> list[ReadResult]:
-    """Read every listed file; in parallel processes when there are many."""
+@contextmanager
+def reader_pool(files: int) -> Iterator[ProcessPoolExecutor | None]:
+    """Worker processes for reading when there are many files (None: read in this process).
+    forkserver, because the parent holds a DuckDB connection and Dagster's threads, which a
+    plain fork would copy in an undefined state."""
+    if files < PARALLEL_READ_THRESHOLD or (os.cpu_count() or 1) < 2:
+        yield None
+        return
+    with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=mp.get_context("forkserver")) as pool:
+        yield pool
+
+
+def read_files(root: Path, todo: pd.DataFrame, pool: ProcessPoolExecutor | None = None) -> list[ReadResult]:
+    """Read every listed file, in the pool's processes when one is given."""
     jobs = [(str(safe_path(root, p)), rt) for p, rt in zip(todo["file_path"], todo["record_type"])]
-    if len(jobs) >= PARALLEL_READ_THRESHOLD and (os.cpu_count() or 1) > 1:
-        # forkserver: the parent holds a DuckDB connection and Dagster's threads; forking them is unsafe
-        with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=mp.get_context("forkserver")) as pool:
-            return list(pool.map(_read_one, jobs, chunksize=8))
+    if pool is not None:
+        return list(pool.map(_read_one, jobs, chunksize=8))
     return [_read_one(j) for j in jobs]
 
 
@@ -102,31 +115,17 @@ def load_files(con: duckdb.DuckDBPyConnection, root: Path, files: pd.DataFrame, 
     summary.files_new = len(todo)
     refused = todo["refusal"].notna()
     readable = todo[~refused].reset_index(drop=True)
-    results = read_files(root, readable, settings) if len(readable) else []
     now = datetime.now()
-    manifest_rows, frames = [], {}
+    manifest_rows = []
     for _, entry in todo[refused].iterrows():
         manifest_rows.append({**{k: entry[k] for k in MANIFEST_KEYS}, "version": entry["version"],
                               "status": "rejected", "error": entry["refusal"]})
     loaded_hashes = _loaded_hashes(con, readable["content_sha256"].tolist())
-    for (_, entry), result in zip(readable.iterrows(), results):
-        row = {**{k: entry[k] for k in MANIFEST_KEYS}, "version": entry["version"], "encoding": result.encoding}
-        error = result.error or _content_check(entry, result)
-        if error:
-            manifest_rows.append({**row, "status": "rejected", "error": error})
-            continue
-        frame = result.frame if result.frame is not None else pd.DataFrame()
-        row["extra_columns"] = ", ".join(result.extra_columns) or None
-        twin = loaded_hashes.get((entry["content_sha256"], _sender(entry)))
-        if len(frame) and twin and twin != entry["file_path"]:
-            manifest_rows.append({**row, "status": "duplicate", "duplicate_of": twin, "rows_read": len(frame)})
-            continue
-        if len(frame):
-            loaded_hashes.setdefault((entry["content_sha256"], _sender(entry)), entry["file_path"])
-        manifest_rows.append({**row, "status": "loaded", "rows_read": len(frame)})
-        frames.setdefault(entry["record_type"], []).append(_with_lineage(frame, entry, load_id))
-    for record_type, parts in frames.items():
-        _insert_raw(con, record_type, pd.concat(parts, ignore_index=True), settings)
+    # Read and insert in batches of files, so a large directorate's files never sit in memory at once.
+    with reader_pool(len(readable)) as pool:
+        for start in range(0, len(readable), READ_BATCH_FILES):
+            _read_batch(con, root, readable.iloc[start:start + READ_BATCH_FILES], pool, settings, load_id,
+                        loaded_hashes, manifest_rows)
     manifest = pd.DataFrame(manifest_rows)
     manifest["loaded_at"], manifest["load_id"] = now, load_id
     _write_manifest(con, manifest)
@@ -136,6 +135,30 @@ def load_files(con: duckdb.DuckDBPyConnection, root: Path, files: pd.DataFrame, 
     summary.rows_read = int(manifest["rows_read"].fillna(0).sum()) if "rows_read" in manifest else 0
     return summary
 
+
+def _read_batch(con: duckdb.DuckDBPyConnection, root: Path, batch: pd.DataFrame, pool, settings: Settings,
+                load_id: str, loaded_hashes: dict, manifest_rows: list[dict]) -> None:
+    """Read a batch of new file versions, insert their rows, append their manifest rows."""
+    frames: dict[str, list[pd.DataFrame]] = {}
+    for (_, entry), result in zip(batch.iterrows(), read_files(root, batch, pool)):
+        row = {**{k: entry[k] for k in MANIFEST_KEYS}, "version": entry["version"], "encoding": result.encoding}
+        error = result.error or _content_check(entry, result)
+        if error:
+            manifest_rows.append({**row, "status": "rejected", "error": error})
+            continue
+        frame = result.frame if result.frame is not None else pd.DataFrame()
+        row["extra_columns"] = ", ".join(result.extra_columns) or None
+        twin_key = (entry["content_sha256"], _sender(entry))
+        twin = loaded_hashes.get(twin_key)
+        if len(frame) and twin and twin != entry["file_path"]:
+            manifest_rows.append({**row, "status": "duplicate", "duplicate_of": twin, "rows_read": len(frame)})
+            continue
+        if len(frame):
+            loaded_hashes.setdefault(twin_key, entry["file_path"])
+        manifest_rows.append({**row, "status": "loaded", "rows_read": len(frame)})
+        frames.setdefault(entry["record_type"], []).append(_with_lineage(frame, entry, load_id))
+    for record_type, parts in frames.items():
+        _insert_raw(con, record_type, pd.concat(parts, ignore_index=True), settings)
 
 def _sender(entry) -> str:
     """Who sent a file: its school, else its directorate (operator files), else the centre."""
