@@ -80,11 +80,10 @@ def evaluate(con: duckdb.DuckDBPyConnection, record_type: str, raw: pd.DataFrame
     return prepared, issues, outcome.summary
 
 
-def write_staging(con: duckdb.DuckDBPyConnection, record_type: str, prepared: pd.DataFrame, settings: Settings,
-                  delete_where: str, params: dict) -> None:
-    """Replace the staged rows selected by `delete_where` with `prepared` (caller's transaction)."""
+def write_staging(con: duckdb.DuckDBPyConnection, record_type: str, prepared: pd.DataFrame,
+                  settings: Settings) -> None:
+    """Insert `prepared`, typed, into staging (the caller deleted what it replaces, same transaction)."""
     spec = settings.record_types[record_type]
-    con.execute(f"delete from staging.{record_type} where {delete_where}", params)
     if prepared.empty:
         return
     select = [f'"{c}"::{t} as "{c}"' for c, t in LINEAGE.items() if c not in spec.columns]
@@ -196,7 +195,7 @@ def stage_partition(con: duckdb.DuckDBPyConnection, settings: Settings, school_y
                 scope += " and r.file_path in (select unnest($files))"
             raw = current_raw(con, record_type, scope, {**params, "files": batch} if batch is not None else params)
             prepared, issues, suite = evaluate(con, record_type, raw, settings, school_year, province_code)
-            write_staging(con, record_type, prepared, settings, "false", {})
+            write_staging(con, record_type, prepared, settings)
             issue_parts.append(issue_records(prepared, issues, record_type))
             result.rows += len(prepared)
             result.quarantined += int(prepared["is_quarantined"].sum()) if len(prepared) else 0
