@@ -46,6 +46,17 @@ class ColumnSpec:
     def vocabulary(self) -> str | None:
         return self.kind.split(":", 1)[1] if self.kind.startswith("vocab:") else None
 
+    def label(self, lang: str) -> str:
+        """The header a school would recognise: the first Arabic alias for `ar`; for `fr` the first
+        Latin alias written in words (`Code Massar` rather than `CNE`), else the first Latin one;
+        the canonical name when the column has none."""
+        arabic = [a for a in self.aliases if any("\u0600" <= ch <= "\u06ff" for ch in a)]
+        latin = [a for a in self.aliases if a not in arabic]
+        if lang == "ar":
+            return arabic[0] if arabic else self.name
+        worded = [a for a in latin if any(ch.islower() for ch in a)]
+        return (worded or latin or [self.name])[0]
+
 
 @dataclass(frozen=True)
 class RecordTypeSpec:
@@ -54,6 +65,7 @@ class RecordTypeSpec:
     layout: str  # snapshot | school | monthly_school | province_instalment
     key: tuple[str, ...]
     columns: dict[str, ColumnSpec]
+    labels: dict[str, str] = field(default_factory=dict)  # fr / ar: what schools call the record type
 
     @property
     def required(self) -> list[str]:
@@ -156,7 +168,8 @@ def load_settings() -> Settings:
             c: ColumnSpec(c, bool(v.get("required")), str(v["kind"]), tuple(str(a) for a in v.get("aliases", [])))
             for c, v in spec["columns"].items()
         }
-        record_types[name] = RecordTypeSpec(name, spec["folder"], spec["layout"], tuple(spec["key"]), cols)
+        record_types[name] = RecordTypeSpec(name, spec["folder"], spec["layout"], tuple(spec["key"]), cols,
+                                             dict(spec.get("label", {})))
     vocab = {
         name: {str(canon): [str(a) for a in accepted] for canon, accepted in values.items()}
         for name, values in _yaml("vocabularies.yaml")["vocabularies"].items()

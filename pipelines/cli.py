@@ -1,4 +1,4 @@
-"""`daam` command line: generate a demo landing zone, load a landing zone, run the demo.
+"""`daam` command line: generate a demo landing zone, load a landing zone, run the demo, write feedback.
 
 Exit codes: 0 when the pipeline ran (data problems found in files are handled, quarantined and
 reported: they are not failures); 1 when a run of the pipeline failed; 2 for bad arguments or a
@@ -105,6 +105,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from warehouse.feedback import write_feedback
+
+    warehouse = args.warehouse or os.environ.get("DAAM_WAREHOUSE") or DEFAULT_WAREHOUSE
+    if not Path(warehouse).is_file():
+        print(f"daam: the warehouse {warehouse} does not exist (run `daam load` first)", file=sys.stderr)
+        return 2
+    from warehouse.schema import ensure_schema
+
+    with duckdb.connect(warehouse) as con:
+        ensure_schema(con, load_settings())  # a warehouse written by an older daam gains its new columns
+        report = write_feedback(con, Path(args.out), province=args.province, school=args.school,
+                                school_year=args.school_year)
+    print(f"{len(report.school_workbooks)} school workbook(s) and {len(report.directorate_workbooks)} "
+          f"directorate summary workbook(s) written under {args.out}: {report.issues} open issue(s), "
+          f"{report.rejected_files} rejected file(s)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     load_settings()  # a broken configs/ fails here, before any work
     parser = argparse.ArgumentParser(prog="daam", description=__doc__.splitlines()[0])
@@ -136,6 +155,15 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--defects", type=float, default=0.01)
     demo.set_defaults(func=cmd_demo)
+
+    feedback = sub.add_parser("feedback", help="write each school's feedback workbook (open issues, "
+                              "rejected and missing files) and a summary per directorate")
+    feedback.add_argument("--warehouse", help=f"DuckDB file (default: $DAAM_WAREHOUSE or {DEFAULT_WAREHOUSE})")
+    feedback.add_argument("--out", required=True, help="folder to write <province>/<school>.xlsx into")
+    feedback.add_argument("--province", help="only this directorate code")
+    feedback.add_argument("--school", help="only this school code")
+    feedback.add_argument("--school-year", help="only this school year")
+    feedback.set_defaults(func=cmd_feedback)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -18,6 +18,14 @@ class Rule:
     message_fr: str
     message_ar: str
     applies: dict
+    title_fr: str = ""
+    title_ar: str = ""
+    fix_fr: str = ""
+    fix_ar: str = ""
+
+    def text(self, field: str, lang: str) -> str:
+        """`field` (message, title, fix) in `lang` (fr, ar)."""
+        return getattr(self, f"{field}_{lang}")
 
 
 @cache
@@ -26,7 +34,8 @@ def rules() -> dict[str, Rule]:
     with (CONFIG_DIR / "quality_rules.yaml").open(encoding="utf-8") as fh:
         doc = yaml.safe_load(fh)["rules"]
     return {
-        rid: Rule(rid, r["severity"], r["kind"], r["message_fr"], r["message_ar"], r.get("applies", {}))
+        rid: Rule(rid, r["severity"], r["kind"], r["message_fr"], r["message_ar"], r.get("applies", {}),
+                  r["title_fr"], r["title_ar"], r["fix_fr"], r["fix_ar"])
         for rid, r in doc.items()
     }
 

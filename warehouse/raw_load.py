@@ -66,6 +66,11 @@ def new_versions(con: duckdb.DuckDBPyConnection, files: pd.DataFrame) -> pd.Data
         con.unregister("incoming")
 
 
+def refusal_kind(refusal: str) -> str:
+    """The kind of a refusal made before reading (configs/file_rejections.yaml explains each)."""
+    return "unknown_school" if refusal.startswith(REEXAMINED_REFUSAL) else "misplaced"
+
+
 def _read_one(args: tuple[str, str]) -> ReadResult:
     path, record_type = args
     settings = load_settings()
@@ -92,15 +97,15 @@ def read_files(root: Path, todo: pd.DataFrame, pool: ProcessPoolExecutor | None 
     return [_read_one(j) for j in jobs]
 
 
-def _content_check(entry: pd.Series, result: ReadResult) -> str | None:
-    """File-level contradictions between what the path says and what the content says."""
+def _content_check(entry: pd.Series, result: ReadResult) -> tuple[str, str] | None:
+    """File-level contradictions between what the path says and what the content says: (kind, reason)."""
     found = (result.preamble or {}).get("school_code")
     if found and entry["school_code"] and found != entry["school_code"]:
-        return (f"the school code written in the file ({found}) contradicts the file's path "
-                f"({entry['school_code']}): put the file under its own school code")
+        return "school_code_mismatch", (f"the school code written in the file ({found}) contradicts the file's "
+                                        f"path ({entry['school_code']}): put the file under its own school code")
     year = (result.preamble or {}).get("school_year")
     if year and entry["school_year"] and year != entry["school_year"]:
-        return f"the file says school year {year} but sits in the {entry['school_year']} folder"
+        return "school_year_mismatch", f"the file says school year {year} but sits in the {entry['school_year']} folder"
     return None
 
 
@@ -119,7 +124,8 @@ def load_files(con: duckdb.DuckDBPyConnection, root: Path, files: pd.DataFrame, 
     manifest_rows = []
     for _, entry in todo[refused].iterrows():
         manifest_rows.append({**{k: entry[k] for k in MANIFEST_KEYS}, "version": entry["version"],
-                              "status": "rejected", "error": entry["refusal"]})
+                              "status": "rejected", "error": entry["refusal"],
+                              "error_kind": refusal_kind(entry["refusal"])})
     loaded_hashes = _loaded_hashes(con, readable["content_sha256"].tolist())
     # Read and insert in batches of files, so a large directorate's files never sit in memory at once.
     with reader_pool(len(readable)) as pool:
@@ -142,9 +148,9 @@ def _read_batch(con: duckdb.DuckDBPyConnection, root: Path, batch: pd.DataFrame,
     frames: dict[str, list[pd.DataFrame]] = {}
     for (_, entry), result in zip(batch.iterrows(), read_files(root, batch, pool)):
         row = {**{k: entry[k] for k in MANIFEST_KEYS}, "version": entry["version"], "encoding": result.encoding}
-        error = result.error or _content_check(entry, result)
+        kind, error = (result.error_kind, result.error) if result.error else (_content_check(entry, result) or (None, None))
         if error:
-            manifest_rows.append({**row, "status": "rejected", "error": error})
+            manifest_rows.append({**row, "status": "rejected", "error": error, "error_kind": kind})
             continue
         frame = result.frame if result.frame is not None else pd.DataFrame()
         row["extra_columns"] = ", ".join(result.extra_columns) or None
@@ -217,7 +223,7 @@ def _insert_raw(con: duckdb.DuckDBPyConnection, record_type: str, frame: pd.Data
 def _write_manifest(con: duckdb.DuckDBPyConnection, manifest: pd.DataFrame) -> None:
     cols = ["file_path", "record_type", "school_year", "period", "school_code", "province_code", "content_sha256",
             "version", "status", "rows_read", "error", "extra_columns", "loaded_at", "encoding", "duplicate_of",
-            "load_id"]
+            "load_id", "error_kind"]
     for col in cols:
         if col not in manifest:
             manifest[col] = None
@@ -241,7 +247,7 @@ def _write_manifest(con: duckdb.DuckDBPyConnection, manifest: pd.DataFrame) -> N
                    case when status = 'loaded' then rows_read::bigint end as rows_loaded,
                    case when status = 'loaded' then 0 end as rows_quarantined,
                    case when status = 'loaded' then 0 end as rows_warned,
-                   error, extra_columns, loaded_at, encoding, duplicate_of, load_id
+                   error, extra_columns, loaded_at, encoding, duplicate_of, load_id, error_kind
             from manifest_batch
         """)
     finally:

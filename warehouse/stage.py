@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from daam.config import Settings
+from daam.config import Settings, load_settings
 from daam.staging import ROW_ID, prepare
 from quality_checks import sql_rules
 from quality_checks.catalogue import rules
@@ -107,10 +107,12 @@ def issue_records(prepared: pd.DataFrame, issues: pd.DataFrame, record_type: str
     catalogue = rules()
     out["message_fr"] = pd.Series(pd.NA, index=out.index, dtype="string")
     out["message_ar"] = pd.Series(pd.NA, index=out.index, dtype="string")
+    columns = load_settings().record_types[record_type].columns
     for (rule_id, column), idx in out.groupby(["rule", out["column_name"].fillna("")]).groups.items():
         value = out.loc[idx, "raw_value"].fillna("")
         for lang in ("fr", "ar"):
-            template = getattr(catalogue[rule_id], f"message_{lang}").replace("{column}", column)
+            label = columns[column].label(lang) if column in columns else column
+            template = catalogue[rule_id].text("message", lang).replace("{column}", label)
             head, _, tail = template.partition("{value}")
             out.loc[idx, f"message_{lang}"] = head + value + tail if "{value}" in template else template
     return out

@@ -24,6 +24,8 @@ create table if not exists ops.file_manifest (
   load_id varchar,                     -- the Dagster run that read this version
   primary key (file_path, version)
 );
+-- Why, in one word, a rejected file was rejected (configs/file_rejections.yaml words it for schools).
+alter table ops.file_manifest add column if not exists error_kind varchar;
 
 create table if not exists ops.row_issue (
   file_path varchar not null,
