@@ -131,7 +131,7 @@ def rows_as_sent(con: duckdb.DuckDBPyConnection, issues: pd.DataFrame, settings:
 
 def rejected_files(con: duckdb.DuckDBPyConnection, province: str | None = None, school: str | None = None,
                    year: str | None = None) -> pd.DataFrame:
-    """Files whose latest version was rejected: the school still has to send them again."""
+    """Files still in the landing zone whose latest version was rejected: to be sent again."""
     where, params = _filters("m", province, school, year)
     return con.execute(f"""
         select m.school_year, coalesce(m.province_code, s.province_code) as province_code, m.school_code,
@@ -140,6 +140,8 @@ def rejected_files(con: duckdb.DuckDBPyConnection, province: str | None = None, 
         left join (select school_code, province_code from core.dim_school where is_current) s using (school_code)
         where m.status = 'rejected'
           and m.version = (select max(version) from ops.file_manifest x where x.file_path = m.file_path)
+          -- a rejected file since taken away from the landing zone is no longer owed
+          and m.file_path in (select file_path from ops.landing_inventory)
           and {where.replace("m.province_code", "coalesce(m.province_code, s.province_code)")}
         order by m.school_code, m.file_path
     """, params).df()

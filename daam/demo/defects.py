@@ -1,7 +1,8 @@
 """Row defects injected into demo tables, each breaking exactly one rule of
 configs/quality_rules.yaml, without cascades: error defects only touch rows whose loss changes no
-other record (the generator passes those rows as `free`), and roster rows that become invalid take
-the pupil's attendance rows with them (the generator drops them)."""
+other record (the generator passes those rows as `free`), except that a pupil whose roster row
+becomes invalid keeps his attendance rows, each then recorded as a `pupil_not_on_roster` defect
+(they load once the roster is corrected)."""
 
 from __future__ import annotations
 

@@ -303,10 +303,11 @@ class _Gen:
                                         "guardian_name": "", "guardian_relation": "mother",
                                         "enrolled_on": date(int(year[:4]), 9, 20), "status": "active"})
             self._emit(tab, fmt, f"{year}/tayssir_beneficiaries/{school.code}", school, year, None, inj)
-        # attendance, one file per month
-        keep = np.array([c not in removed for c in yd.codes], dtype=bool) if removed else np.ones(n, dtype=bool)
-        ki = np.flatnonzero(keep)
-        free_a = set(np.flatnonzero(~active_year[ki]).tolist())
+        # attendance, one file per month. A pupil whose roster row is quarantined stays in the school's
+        # attendance, as in a real school: those rows are `pupil_not_on_roster` until the roster is fixed.
+        ki = np.arange(n)
+        off_roster = [k for k, c in enumerate(yd.codes) if c in removed]
+        free_a = set(np.flatnonzero(~active_year[ki]).tolist()) - set(off_roster)
         for m, month in enumerate(months):
             fmt = self._fmt("attendance", (school.number, i, m))
             sd = yd.school_days[m]
@@ -316,7 +317,7 @@ class _Gen:
             })
             inj = self._inject(tab, fmt, drng, year, school.province, set(free_a),
                                lambda sd=sd: {"massar_code": self._fake(school), "unjustified_absence_days": 1,
-                                              "justified_absence_days": 0, "school_days": sd}, sd)
+                                              "justified_absence_days": 0, "school_days": sd}, sd, off_roster)
             self._emit(tab, fmt, f"{year}/attendance/{month}/{school.code}", school, year, month, inj)
         # schoolbags
         elig = s.programme_rules(year)["schoolbags"]["eligibility"][school.milieu]
@@ -421,10 +422,14 @@ class _Gen:
         return make_format(rtype, variant, x, y)
 
     def _inject(self, table: Table, fmt: Fmt, rng: np.random.Generator, year: str, province: str, free: set[int],
-                fake=None, school_days: int | None = None) -> Injector | None:
+                fake=None, school_days: int | None = None, off_roster: list[int] = ()) -> Injector | None:
+        """Inject defects into `table`; rows in `off_roster` belong to pupils whose roster row is
+        quarantined, so they are `pupil_not_on_roster` and get no other defect."""
         if self.rate <= 0 or not len(table):
             return None
         inj = Injector(self.settings, table, fmt, rng, year, free, fake, school_days)
+        for i in off_roster:
+            inj._mark(i, "pupil_not_on_roster", "massar_code")
         inj.run(self.rate, self.required.setdefault((province, table.rtype), set()))
         return inj
 
