@@ -388,3 +388,36 @@ def test_parse_dates_reads_every_written_form(day: dt.date) -> None:
     if not 1900 <= serial <= 2099:
         forms.append(str(serial))
     assert values(parse_dates(pd.Series(forms))) == [day.isoformat()] * len(forms)
+
+
+SPELLINGS = [(name, canonical, spelling)
+             for name, values in load_settings().vocabularies.items()
+             for canonical, accepted in values.items()
+             for spelling in [canonical, *accepted]]
+
+
+def _disguise(spelling: str, data: st.DataObject) -> str:
+    """The spelling as a secretary might type it: case changed, padded, tatweel and harakat added."""
+    chars = list(spelling.upper() if data.draw(st.booleans()) else spelling.lower())
+    arabic = [i for i, ch in enumerate(chars) if "\u0621" <= ch <= "\u064a"]
+    for _ in range(data.draw(st.integers(min_value=0, max_value=3)) if arabic else 0):
+        position = data.draw(st.sampled_from(arabic)) + 1
+        chars.insert(position, data.draw(st.sampled_from(INSERTS)))
+        arabic = [i for i, ch in enumerate(chars) if "\u0621" <= ch <= "\u064a"]
+    pad = data.draw(st.sampled_from(["", " ", "  ", "\u00a0", "\t"]))
+    return pad + "".join(chars) + data.draw(st.sampled_from(["", " ", "\u00a0"]))
+
+
+@given(st.sampled_from(SPELLINGS), st.data())
+def test_every_vocabulary_spelling_maps_to_its_canonical_value(entry: tuple, data: st.DataObject) -> None:
+    name, canonical, spelling = entry
+    written = _disguise(spelling, data)
+    if name == "level":
+        assert values(parse_levels(pd.Series([written]))) == [canonical]
+    else:
+        assert values(map_vocabulary(pd.Series([written]), name)) == [canonical]
+
+
+@given(st.sampled_from(sorted(load_settings().vocabularies)), st.text(alphabet="QWZ#%&*", min_size=1, max_size=6))
+def test_a_value_outside_a_vocabulary_is_never_guessed(name: str, junk: str) -> None:
+    assert values(map_vocabulary(pd.Series([junk]), name)) == [None]
