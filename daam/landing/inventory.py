@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,13 @@ class InventoryEntry:
 def _bad_name(name: str) -> bool:
     """Control, format (zero-width, bidi) or other invisible characters in a name."""
     return any(unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs", "Zl", "Zp") for ch in name)
+
+
+def unread_identity(shown: str, detail: str = "") -> str:
+    """The `content_sha256` of an entry refused without being opened: the manifest identifies a file
+    version by (path, hash), so a refused link or badly named file needs a stable one too. It is a
+    hash of what was seen without reading (the path as shown, a link's target), never of content."""
+    return hashlib.sha256(f"refused unread\0{shown}\0{detail}".encode("utf-8", "backslashreplace")).hexdigest()
 
 
 def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
@@ -128,7 +136,8 @@ def scan(root: Path, settings: Settings) -> list[InventoryEntry]:
             if (base / d).is_symlink():  # a linked folder is never walked
                 dirnames.remove(d)
                 rel = (base / d).relative_to(root).as_posix()
-                entries.append(InventoryEntry(rel, refusal="a link to a folder: refused and not read"))
+                entries.append(InventoryEntry(rel, refusal="a link to a folder: refused and not read",
+                                              content_sha256=unread_identity(rel, os.readlink(base / d))))
         for name in sorted(filenames):
             if name.startswith((".", "~$")):
                 continue
@@ -136,19 +145,27 @@ def scan(root: Path, settings: Settings) -> list[InventoryEntry]:
             rel = path.relative_to(root).as_posix()
             if _bad_name(rel):
                 shown = rel.encode("unicode_escape").decode("ascii")
-                entries.append(InventoryEntry(shown, refusal="file name has control or invisible characters: refused and not read"))
+                entries.append(InventoryEntry(shown, refusal="file name has control or invisible characters: refused and not read",
+                                              content_sha256=unread_identity(shown)))
                 continue
             if path.is_symlink():
                 target = path.resolve()
                 if not target.is_relative_to(root):
-                    entries.append(InventoryEntry(rel, refusal="a link leading outside the landing root: refused and not read"))
+                    entries.append(InventoryEntry(rel, refusal="a link leading outside the landing root: refused and not read",
+                                                  content_sha256=unread_identity(rel, os.readlink(path))))
                     continue
             entry = classify(rel, settings)
             try:
-                entry.size_bytes = path.stat().st_size
-                entry.content_sha256 = sha256_of(path)
-            except OSError as exc:
+                info = path.stat()
+                if not stat.S_ISREG(info.st_mode):  # a named pipe would block the scan forever
+                    entry.refusal = "not a regular file (a pipe, socket or device): refused and not read"
+                    entry.content_sha256 = unread_identity(rel, "special")
+                else:
+                    entry.size_bytes = info.st_size
+                    entry.content_sha256 = sha256_of(path)
+            except OSError as exc:  # e.g. a link to a file that does not exist
                 entry.refusal = entry.refusal or f"file can not be opened: {exc.strerror}"
+                entry.content_sha256 = unread_identity(rel, str(exc.strerror))
             entries.append(entry)
     return entries
 

@@ -643,15 +643,21 @@ def _csv_table(text: str, spec: RecordTypeSpec, settings: Settings) -> _Table:
             break
     head = text if end == -1 else text[:end]
     scored = []
+    unclosed: _Reject | None = None
     for d in _DELIMITERS:
         try:
             rows = _parse_csv(head, d)
-        except (_Reject, csv.Error):
+        except _Reject as r:  # a quote left open: the delimiter that opens it is likely the file's own
+            unclosed = unclosed or r
+            continue
+        except csv.Error:
             continue
         found = _find_header(rows, spec, search)
         score = _header_score(found[1], spec) if found else 0
         count = next((_count_outside_quotes(line, d) for line in head.split("\n") if line.strip()), 0)
         scored.append((score, count, d))
+    if unclosed is not None and not any(score for score, _, _ in scored):
+        raise unclosed  # no other delimiter finds a header: the open quote is what makes the file unreadable
     delimiter = max(scored, key=lambda x: (x[0], x[1]))[2] if scored else ","
     try:
         rows = _parse_csv(text, delimiter)
