@@ -250,6 +250,9 @@ def _check_lines(data: bytes, limits: dict) -> None:
 # --- header matching ----------------------------------------------------------------------------
 
 
+_MAX_HEADER_CELL = 300  # characters: longer cells are never compared with the column names
+
+
 @dataclass
 class _Lookup:
     """Folded header spelling → canonical column, for one record type."""
@@ -269,7 +272,7 @@ class _Lookup:
         return cls(spec, names)
 
     def match(self, cell: str | None) -> str | None:
-        if not cell:
+        if not cell or len(cell) > _MAX_HEADER_CELL:  # no header is a paragraph; folding one costs
             return None
         f = fold_header(cell)
         hit = self.names.get(f)
@@ -606,7 +609,9 @@ def _text_cell(v: str) -> str | None:
 _MAX_RECORD_LINES = 50  # a cell of a school record with more lines is an unclosed quote
 
 
-def _parse_csv(text: str, delimiter: str) -> list[Row]:
+def _parse_csv(text: str, delimiter: str, max_columns: int) -> list[Row]:
+    """Non-empty records with their first line; a record wider than `max_columns` stops the parse
+    there, before a file of huge lines is held in memory as millions of cells."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
     out: list[Row] = []
     line = 0
@@ -618,6 +623,8 @@ def _parse_csv(text: str, delimiter: str) -> list[Row]:
         cells = [_text_cell(v) for v in record]
         while cells and cells[-1] is None:
             cells.pop()
+        if len(cells) > max_columns:
+            raise _Reject("too_many_columns", f"line {start} has {len(cells)} columns (limit {max_columns})")
         if cells:
             out.append((start, cells))
     return out
@@ -643,12 +650,12 @@ def _csv_table(text: str, spec: RecordTypeSpec, settings: Settings) -> _Table:
             break
     head = text if end == -1 else text[:end]
     scored = []
-    unclosed: _Reject | None = None
+    refused: _Reject | None = None
     for d in _DELIMITERS:
         try:
-            rows = _parse_csv(head, d)
-        except _Reject as r:  # a quote left open: the delimiter that opens it is likely the file's own
-            unclosed = unclosed or r
+            rows = _parse_csv(head, d, limits["max_columns"])
+        except _Reject as r:  # a quote left open or a line too wide: likely with the file's own delimiter
+            refused = refused or r
             continue
         except csv.Error:
             continue
@@ -656,19 +663,15 @@ def _csv_table(text: str, spec: RecordTypeSpec, settings: Settings) -> _Table:
         score = _header_score(found[1], spec) if found else 0
         count = next((_count_outside_quotes(line, d) for line in head.split("\n") if line.strip()), 0)
         scored.append((score, count, d))
-    if unclosed is not None and not any(score for score, _, _ in scored):
-        raise unclosed  # no other delimiter finds a header: the open quote is what makes the file unreadable
+    if refused is not None and not any(score for score, _, _ in scored):
+        raise refused  # no other delimiter finds a header: that is what makes the file unreadable
     delimiter = max(scored, key=lambda x: (x[0], x[1]))[2] if scored else ","
     try:
-        rows = _parse_csv(text, delimiter)
+        rows = _parse_csv(text, delimiter, limits["max_columns"])
     except csv.Error as exc:
         raise _Reject("unreadable", f"not a readable Excel or CSV file: {exc}") from None
     if not rows:
         raise _Reject("no_header", "no header row found: the file contains no values")
-    widest = max(rows, key=lambda r: len(r[1]))
-    if len(widest[1]) > limits["max_columns"]:
-        raise _Reject("too_many_columns",
-                      f"line {widest[0]} has {len(widest[1])} columns (limit {limits['max_columns']})")
     table = _table(rows, spec, settings, None)
     if table is None:
         _no_header(rows, spec, settings, "the first {n} rows")
