@@ -29,7 +29,8 @@ def raw_files(context: AssetExecutionContext, landing: LandingZone, warehouse: W
     started = datetime.now()
     with warehouse.connect() as con:
         files = con.execute("""
-            select file_path, record_type, school_year, period, school_code, province_code, content_sha256, refusal
+            select file_path, record_type, school_year, period, school_code, province_code, content_sha256, refusal,
+                   modified_at
             from ops.landing_inventory
             where school_year = $year and province_code = $province and refusal is null
         """, {"year": school_year, "province": province}).df()

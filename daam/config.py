@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import os
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,8 @@ class Settings:
     calendar: dict[str, Any]
     provinces: dict[str, Province]
     regions: dict[str, Region]
+    deadlines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    quality_score_weights: dict[str, float] = field(default_factory=dict)
     _rules: dict[str, Any] = field(repr=False, default_factory=dict)
 
     def programme_rules(self, school_year: str) -> dict[str, Any]:
@@ -131,6 +134,22 @@ class Settings:
         """School days in a month of a school year, from configs/calendar.yaml."""
         override = (self.calendar.get("years") or {}).get(school_year) or {}
         return int(override.get(month, self.calendar["default_school_days"][month]))
+
+    def deadline(self, record_type: str, school_year: str, period: str | None) -> date | None:
+        """The last day a submission is on time (configs/completeness.yaml `deadlines`), or None
+        when the record type has no deadline."""
+        rule = self.deadlines.get(record_type)
+        if not rule:
+            return None
+        if "days_after_month" in rule:
+            if not period:
+                return None
+            year, month = int(period[:4]), int(period[5:7])
+            first_next = date(year + month // 12, month % 12 + 1, 1)
+            return first_next + timedelta(days=int(rule["days_after_month"]) - 1)
+        month, day = (int(x) for x in str(rule["date"]).split("-"))
+        start = int(school_year[:4])
+        return date(start if month >= 9 else start + 1, month, day)
 
     def months_of(self, school_year: str) -> list[str]:
         """`YYYY-MM` of each school month of a school year, September to June."""
@@ -177,6 +196,7 @@ def load_settings() -> Settings:
     lv_doc = _yaml("levels.yaml")
     levels = {str(code): Level(str(code), **v) for code, v in lv_doc["levels"].items()}
     rules = _yaml("programme_rules.yaml")
+    settings_doc = _yaml("settings.yaml")
     return Settings(
         record_types=record_types,
         vocabularies=vocab,
@@ -186,11 +206,13 @@ def load_settings() -> Settings:
         class_name_patterns=lv_doc["class_name_patterns"],
         preamble_school_code_labels=list(rt_doc.get("preamble_school_code_labels", [])),
         school_years=[str(y) for y in rules["school_years"]],
-        limits=_yaml("settings.yaml")["limits"],
+        limits=settings_doc["limits"],
         calendar=_yaml("calendar.yaml"),
         provinces={r["province_code"]: Province(r["province_code"], r["name_fr"], r["name_ar"], r["region_code"])
                    for r in _csv("reference/provinces.csv")},
         regions={r["region_code"]: Region(r["region_code"], r["name_fr"], r["name_ar"])
                  for r in _csv("reference/regions.csv")},
+        deadlines=_yaml("completeness.yaml").get("deadlines", {}),
+        quality_score_weights={k: float(v) for k, v in settings_doc["quality_score"]["weights"].items()},
         _rules={str(k): v for k, v in rules.items()},
     )

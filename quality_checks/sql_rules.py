@@ -14,6 +14,18 @@ from daam.config import RecordTypeSpec
 ROSTER_RECORD_TYPES = ("tayssir_beneficiaries", "attendance", "boarding_grants")
 
 
+def sql_rules_for(spec: RecordTypeSpec) -> list[str]:
+    """The SQL rules this module applies to a record type's rows."""
+    out = ["duplicate_key_conflict", "duplicate_key_identical"] if spec.key else []
+    if spec.name in ROSTER_RECORD_TYPES or spec.name == "tayssir_payments":
+        out.append("pupil_not_on_roster")
+    if spec.name == "students":
+        out.append("pupil_on_two_rosters")
+    if spec.name == "boarding_grants":
+        out.append("grant_without_facility")
+    return out
+
+
 def _q(col: str) -> str:
     return '"' + col.replace('"', '""') + '"'
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import yaml
 
-from daam.config import CONFIG_DIR
+from daam.config import CONFIG_DIR, load_settings
 from warehouse.schema import run_sql
 
 FACT_FILES = ("fct_enrolment", "fct_attendance", "fct_tayssir_month", "fct_tayssir_payment", "fct_schoolbag",
@@ -33,6 +33,20 @@ def expected_submissions_sql() -> str:
     return "\nunion all\n".join(parts)
 
 
+def deadlines_sql() -> str:
+    """SQL rows (record_type, due_month, due_day, days_after_month) of configs/completeness.yaml
+    `deadlines` (see `Settings.deadline`, which computes the same dates in Python)."""
+    rows = []
+    for record_type, rule in load_settings().deadlines.items():
+        if "days_after_month" in rule:
+            rows.append(f"({_sql_literal(record_type)}, null, null, {int(rule['days_after_month'])})")
+        else:
+            month, day = (int(x) for x in str(rule["date"]).split("-"))
+            rows.append(f"({_sql_literal(record_type)}, {month}, {day}, null)")
+    body = ", ".join(rows) or "(null, null, null, null)"
+    return f"select * from (values {body}) d(record_type, due_month, due_day, days_after_month)"
+
+
 def build_core_partition(con: duckdb.DuckDBPyConnection, school_year: str, province_code: str) -> None:
     """Replace every fact's rows of the partition from the accepted staging rows."""
     params = {"year": school_year, "province": province_code}
@@ -49,15 +63,36 @@ def build_core_partition(con: duckdb.DuckDBPyConnection, school_year: str, provi
         ), months as (select distinct month from core.dim_date where school_year = $year),
         expected as ({expected_submissions_sql()}),
         received as (
-            select distinct school_code, record_type, period from ops.file_manifest
-            where status = 'loaded' and school_year = $year and province_code = $province
+            -- received when a version loaded; when: the first version that loaded (a later
+            -- correction does not make an on-time submission late)
+            select school_code, record_type, period, min(received_at) as received_at
+            from ops.file_manifest
+            where status in ('loaded', 'superseded') and school_year = $year and province_code = $province
               and school_code is not null
+            group by all
+            having count(*) filter (status = 'loaded') > 0
+        ), deadlines as ({deadlines_sql()}),
+        submissions as (
+            select $year as school_year, $province as province_code,
+                   coalesce(e.school_key, v.school_key) as school_key, coalesce(e.school_code, r.school_code) as school_code,
+                   coalesce(e.record_type, r.record_type) as record_type, coalesce(e.period, r.period) as period,
+                   e.school_code is not null as is_expected, r.school_code is not null as is_received, r.received_at
+            from expected e
+            full join received r on r.school_code = e.school_code and r.record_type = e.record_type
+                                and r.period is not distinct from e.period
+            left join core.school_year_version v on v.school_year = $year and v.school_code = r.school_code
+        ), due as (
+            select s.*,
+                   case when d.days_after_month is not null and s.period is not null
+                          then ((s.period || '-01')::date + interval 1 month + to_days(d.days_after_month::integer - 1))::date
+                        when d.due_month is not null
+                          then make_date(left($year, 4)::integer + (d.due_month < 9)::integer, d.due_month, d.due_day)
+                   end as deadline
+            from submissions s left join deadlines d using (record_type)
         )
-        select $year, $province, coalesce(e.school_key, v.school_key), coalesce(e.school_code, r.school_code),
-               coalesce(e.record_type, r.record_type), coalesce(e.period, r.period),
-               e.school_code is not null, r.school_code is not null
-        from expected e
-        full join received r on r.school_code = e.school_code and r.record_type = e.record_type
-                            and r.period is not distinct from e.period
-        left join core.school_year_version v on v.school_year = $year and v.school_code = r.school_code
+        select school_year, province_code, school_key, school_code, record_type, period, is_expected, is_received,
+               received_at, deadline,
+               case when is_received and deadline is not null and received_at is not null
+                    then received_at < deadline + interval 1 day end as is_on_time
+        from due
     """, params)

@@ -123,7 +123,7 @@ def load_files(con: duckdb.DuckDBPyConnection, root: Path, files: pd.DataFrame, 
     now = datetime.now()
     manifest_rows = []
     for _, entry in todo[refused].iterrows():
-        manifest_rows.append({**{k: entry[k] for k in MANIFEST_KEYS}, "version": entry["version"],
+        manifest_rows.append({**_manifest_base(entry),
                               "status": "rejected", "error": entry["refusal"],
                               "error_kind": refusal_kind(entry["refusal"])})
     loaded_hashes = _loaded_hashes(con, readable["content_sha256"].tolist())
@@ -147,7 +147,7 @@ def _read_batch(con: duckdb.DuckDBPyConnection, root: Path, batch: pd.DataFrame,
     """Read a batch of new file versions, insert their rows, append their manifest rows."""
     frames: dict[str, list[pd.DataFrame]] = {}
     for (_, entry), result in zip(batch.iterrows(), read_files(root, batch, pool)):
-        row = {**{k: entry[k] for k in MANIFEST_KEYS}, "version": entry["version"], "encoding": result.encoding}
+        row = {**_manifest_base(entry), "encoding": result.encoding}
         kind, error = (result.error_kind, result.error) if result.error else (_content_check(entry, result) or (None, None))
         if error:
             manifest_rows.append({**row, "status": "rejected", "error": error, "error_kind": kind})
@@ -165,6 +165,13 @@ def _read_batch(con: duckdb.DuckDBPyConnection, root: Path, batch: pd.DataFrame,
         frames.setdefault(entry["record_type"], []).append(_with_lineage(frame, entry, load_id))
     for record_type, parts in frames.items():
         _insert_raw(con, record_type, pd.concat(parts, ignore_index=True), settings)
+
+def _manifest_base(entry: pd.Series) -> dict:
+    """The manifest columns an inventory row gives: where the file belongs, its version and when it
+    reached the landing zone."""
+    return {**{k: entry[k] for k in MANIFEST_KEYS}, "version": entry["version"],
+            "received_at": entry.get("modified_at")}
+
 
 def _sender(entry) -> str:
     """Who sent a file: its school, else its directorate (operator files), else the centre."""
@@ -223,7 +230,7 @@ def _insert_raw(con: duckdb.DuckDBPyConnection, record_type: str, frame: pd.Data
 def _write_manifest(con: duckdb.DuckDBPyConnection, manifest: pd.DataFrame) -> None:
     cols = ["file_path", "record_type", "school_year", "period", "school_code", "province_code", "content_sha256",
             "version", "status", "rows_read", "error", "extra_columns", "loaded_at", "encoding", "duplicate_of",
-            "load_id", "error_kind"]
+            "load_id", "error_kind", "received_at"]
     for col in cols:
         if col not in manifest:
             manifest[col] = None
@@ -247,7 +254,8 @@ def _write_manifest(con: duckdb.DuckDBPyConnection, manifest: pd.DataFrame) -> N
                    case when status = 'loaded' then rows_read::bigint end as rows_loaded,
                    case when status = 'loaded' then 0 end as rows_quarantined,
                    case when status = 'loaded' then 0 end as rows_warned,
-                   error, extra_columns, loaded_at, encoding, duplicate_of, load_id, error_kind
+                   error, extra_columns, loaded_at, encoding, duplicate_of, load_id, error_kind,
+                   received_at::timestamp as received_at
             from manifest_batch
         """)
     finally:

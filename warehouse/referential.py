@@ -30,7 +30,7 @@ from warehouse.stage import (
 )
 
 INVENTORY_COLUMNS = ["file_path", "record_type", "school_year", "period", "school_code", "province_code",
-                     "size_bytes", "content_sha256", "refusal"]
+                     "size_bytes", "content_sha256", "refusal", "modified_at"]
 
 
 def load_conformed_dimensions(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:

@@ -9,13 +9,14 @@ are kept until its payment files are written.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
@@ -64,7 +65,10 @@ META_COLUMNS = ["file_path", "sheet", "row_number", "school_code", "school_year"
 DEFECT_COLUMNS = ["file_path", "sheet", "row_number", "rule", "severity", "column_name"]
 FILE_DEFECT_COLUMNS = ["file_path", "reason_kind"]
 MANIFEST_COLUMNS = ["file_path", "record_type", "format", "school_code", "school_year", "province_code", "period",
-                    "rows", "sheets", "header_row", "file_defect"]
+                    "rows", "sheets", "header_row", "file_defect", "received_at"]
+MISSING_COLUMNS = ["record_type", "school_code", "school_year", "province_code", "period"]
+LATE_PERCENT = 8       # files dropped after their deadline (timeliness), whatever the defect rate
+MISSING_PER_MILLE = 25  # monthly files never sent (completeness), only when defects > 0
 BOARDING = ["externe", "demi_pensionnaire", "interne"]
 GRANTS = ["internat", "demi_pension", "cantine_college"]
 STATUS = ["active", "suspended", "withdrawn"]
@@ -148,6 +152,7 @@ class _Gen:
                                       self.truth) for rt in s.record_types}
         self.defect_sink = _Sink(base / "defects.csv", DEFECT_COLUMNS)
         self.file_defect_sink = _Sink(base / "file_defects.csv", FILE_DEFECT_COLUMNS)
+        self.missing_sink = _Sink(base / "missing.csv", MISSING_COLUMNS)
         # (beneficiaries, meal days, meals served) already written: see the canteen files below
         self.canteen_seen: set[tuple[int, int, int]] = set()
         self.manifest = _Sink(base / "files.csv", MANIFEST_COLUMNS)
@@ -213,7 +218,7 @@ class _Gen:
             self._file_defects(schools)
 
     def _sinks(self) -> list[_Sink]:
-        return [*self.truth_sinks.values(), self.defect_sink, self.file_defect_sink, self.manifest]
+        return [*self.truth_sinks.values(), self.defect_sink, self.file_defect_sink, self.missing_sink, self.manifest]
 
     def close(self) -> None:
         for sink in self._sinks():
@@ -244,7 +249,10 @@ class _Gen:
             self.truth_sinks["schools"].rows(tr)
             self.files["schools"] += 1
             self.rows["schools"] += len(rows)
-            self.manifest.rows([[rel, "schools", "csv_fr_bom", "", year, "", "", len(rows), 0, 1, ""]])
+            published = datetime(int(year[:4]), 9, 1, 9, 0)
+            os.utime(self.out / rel, (published.timestamp(), published.timestamp()))
+            self.manifest.rows([[rel, "schools", "csv_fr_bom", "", year, "", "", len(rows), 0, 1, "",
+                                 published.isoformat()]])
 
     def _school(self, school: School, pay: dict[int, list[_PayLine]]) -> None:
         pupils: Pupils | None = None
@@ -315,6 +323,8 @@ class _Gen:
                 "massar_code": yd.codes[ki].tolist(), "unjustified_absence_days": yd.unjust[ki, m].tolist(),
                 "justified_absence_days": yd.just[ki, m].tolist(), "school_days": [sd] * len(ki),
             })
+            if self._not_sent("attendance", school, year, month):
+                continue
             inj = self._inject(tab, fmt, drng, year, school.province, set(free_a),
                                lambda sd=sd: {"massar_code": self._fake(school), "unjustified_absence_days": 1,
                                               "justified_absence_days": 0, "school_days": sd}, sd, off_roster)
@@ -367,9 +377,13 @@ class _Gen:
                     served -= 1
                 self.canteen_seen.add((ben, days, served))
                 tab = Table("canteen_meals", {"beneficiaries": [ben], "meal_days": [days], "meals_served": [served]})
+                if self._not_sent("canteen_meals", school, year, month):
+                    continue
                 inj = self._inject(tab, fmt, drng, year, school.province, set())
                 self._emit(tab, fmt, f"{year}/canteen_meals/{month}/{school.code}", school, year, month, inj)
         # Tayssir payment lines for the province files
+        # The operator pays from its own records: a month whose attendance file the school never
+        # sent is still paid when the pupil was compliant (daam sees a payment it cannot justify).
         paid = payable_months(yd, s, year)
         rates = s.programme_rules(year)["tayssir"]["monthly_amount_mad"]
         month_idx = {mm: k for k, mm in enumerate(s.calendar["months"])}
@@ -433,6 +447,32 @@ class _Gen:
         inj.run(self.rate, self.required.setdefault((province, table.rtype), set()))
         return inj
 
+    def _hash(self, text: str) -> int:
+        """A deterministic draw that consumes no random stream: file times and missing files must
+        not change any other value written."""
+        return int(hashlib.sha256(f"{self.seed}|{text}".encode()).hexdigest()[:12], 16)
+
+    def _is_missing(self, record_type: str, school: School, month: str) -> bool:
+        return self.rate > 0 and self._hash(f"missing|{record_type}|{school.code}|{month}") % 1000 < MISSING_PER_MILLE
+
+    def _not_sent(self, record_type: str, school: School, year: str, month: str) -> bool:
+        """A monthly file the school never sends (with defects only), recorded in missing.csv."""
+        if not self._is_missing(record_type, school, month):
+            return False
+        self.missing_sink.rows([[record_type, school.code, year, school.province, month]])
+        return True
+
+    def _received_at(self, rel: str, record_type: str, year: str, period: str | None) -> datetime:
+        """When the file reached the landing zone: before its deadline, or for LATE_PERCENT of the
+        files up to 30 days after it."""
+        h = self._hash(f"received|{rel}")
+        due = self.settings.deadline(record_type, year, period) or date(int(year[:4]), 9, 20)
+        if h % 100 < LATE_PERCENT:
+            day = due + timedelta(days=1 + (h // 100) % 30)
+        else:
+            day = due - timedelta(days=(h // 100) % 20)
+        return datetime(day.year, day.month, day.day, 8 + (h // 10_000) % 10, (h // 1_000_000) % 60)
+
     def _fake(self, school: School) -> str:
         k = self.fake_serial.get(school.number, 9_000)
         self.fake_serial[school.number] = k + 1
@@ -488,12 +528,14 @@ class _Gen:
             lines = write_csv(self.out / rel, head, [disp[c] for c in cols], order, fmt)
             where = [("", ln) for ln in lines]
             n_sheets = 0
+        received = self._received_at(rel, rt, year, period)
+        os.utime(self.out / rel, (received.timestamp(), received.timestamp()))
         if not record:
             return rel
         self.files[rt] += 1
         self.rows[rt] += len(table)
         self.manifest.rows([[rel, rt, fmt.describe(), school.code if school else "", year, province, period or "",
-                             len(table), n_sheets, header_row, file_defect]])
+                             len(table), n_sheets, header_row, file_defect, received.isoformat()]])
         if self.truth:
             tv = truth_values(s, table)
             for c in fmt.omit:  # school_days falls back on the calendar, level/class on the sheet name
@@ -552,8 +594,11 @@ class _Gen:
             self._file_defect(rel, "school_code_mismatch", "boarding_grants", lycee, year)
 
     def _file_defect(self, rel: str, kind: str, rt: str, school: School, year: str) -> None:
+        received = self._received_at(rel, rt, year, None)
+        os.utime(self.out / rel, (received.timestamp(), received.timestamp()))
         self.file_defect_sink.rows([[rel, kind]])
-        self.manifest.rows([[rel, rt, "", school.code, year, school.province, "", 0, 0, 0, kind]])
+        self.manifest.rows([[rel, rt, "", school.code, year, school.province, "", 0, 0, 0, kind,
+                             received.isoformat()]])
         self.file_defects += 1
 
 

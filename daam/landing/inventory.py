@@ -15,6 +15,7 @@ import re
 import stat
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from daam.config import Settings
@@ -39,6 +40,7 @@ class InventoryEntry:
     size_bytes: int | None = None
     content_sha256: str | None = None
     refusal: str | None = None
+    modified_at: datetime | None = None  # the file's modification time: when it reached the landing zone
 
 
 def _bad_name(name: str) -> bool:
@@ -162,6 +164,7 @@ def scan(root: Path, settings: Settings) -> list[InventoryEntry]:
                     entry.content_sha256 = unread_identity(rel, "special")
                 else:
                     entry.size_bytes = info.st_size
+                    entry.modified_at = datetime.fromtimestamp(info.st_mtime)
                     entry.content_sha256 = sha256_of(path)
             except OSError as exc:  # e.g. a link to a file that does not exist
                 entry.refusal = entry.refusal or f"file can not be opened: {exc.strerror}"

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import python_calamine
 
+from daam.config import load_settings
 from daam.demo.generator import generate
 from pipelines.cli import main as daam
 from warehouse.feedback import SHEET_AR, SHEET_SUMMARY
@@ -44,12 +45,24 @@ def _column(book: Path, sheet: str, header: str) -> set[str]:
     return out
 
 
-def _named_files(out: Path) -> set[str]:
-    """The files the feedback asks to correct: rows to fix, files refused, directorates' own files."""
+def _rows(book: Path, sheet: str) -> list[dict]:
+    rows = python_calamine.CalamineWorkbook.from_path(str(book)).get_sheet_by_name(sheet).to_python()
+    return [dict(zip(rows[0], r)) for r in rows[1:] if any(v != "" for v in r)]
+
+
+def _named_files(out: Path, clean: Path) -> set[str]:
+    """The files the feedback asks to correct (rows to fix, files refused, directorates' own
+    files) or to send (expected and not received, found in the clean landing zone)."""
+    settings = load_settings()
+    by_label = {spec.labels["fr"]: spec for spec in settings.record_types.values()}
     named: set[str] = set()
     for book in out.rglob("*.xlsx"):
         if book.name.startswith("direction_"):
             named |= _column(book, "Erreurs", "Fichier") | _column(book, "Fichiers refusés", "Fichier")
+            for r in _rows(book, "Fichiers non reçus"):
+                spec = by_label[r["Type de fichier"]]
+                stem = f"{r['Année']}/{spec.folder}/" + (f"{r['Mois']}/" if r["Mois"] else "") + r["Établissement"]
+                named |= {p.relative_to(clean).as_posix() for p in clean.glob(f"{stem}.*")}
         else:
             named |= _column(book, SHEET_AR, "الملف") | _column(book, SHEET_SUMMARY, "الملف / Fichier")
     return named
@@ -76,16 +89,22 @@ def loop(tmp_path_factory):
     assert daam(["load", "--landing", str(landing), "--warehouse", str(db)]) == 0
     assert daam(["load", "--landing", str(clean), "--warehouse", str(clean_db)]) == 0
     first_issues = _q(db, "select * from ops.row_issue where status = 'open'")
-    differing = {p for p, b in _files(landing).items() if _files(clean).get(p) != b}
+    landing_files, clean_files = _files(landing), _files(clean)
+    differing = {p for p in landing_files.keys() | clean_files.keys() if landing_files.get(p) != clean_files.get(p)}
+    missing = pd.read_csv(landing / ".daam-demo/missing.csv")
+    assert len(missing) and not (clean_files.keys() - landing_files.keys()) - differing
 
     out = root / "feedback"
     assert daam(["feedback", "--warehouse", str(db), "--out", str(out)]) == 0
-    named = _named_files(out)
+    named = _named_files(out, clean)
     clean_files = _files(clean)
     for rel in named:  # the school's correction: the clean export, or the stray file taken away
         target = landing / rel
         if rel in clean_files:
-            shutil.copyfile(clean / rel, target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # with its time: a correction keeps the first loaded version's arrival, but a file that
+            # was refused or never sent is judged on this copy's time, the clean landing's
+            shutil.copy2(clean / rel, target)
         else:
             target.unlink()
     assert daam(["load", "--landing", str(landing), "--warehouse", str(db)]) == 0

@@ -117,6 +117,10 @@ def expected_school_indicators(landing: Path) -> dict[tuple, float]:
     files = pd.read_csv(landing / ".daam-demo/files.csv", dtype=str, keep_default_na=False)
     files = files[~files["file_path"].isin(dropped)]
     sent = {(r.school_code, r.school_year, r.record_type, r.period or None) for r in files.itertuples()}
+    # on time: the file's arrival (the generator's file time) by the end of its deadline day
+    on_time = {(r.school_code, r.school_year, r.record_type, r.period or None) for r in files.itertuples()
+               if (due := S.deadline(r.record_type, r.school_year, r.period or None))
+               and r.received_at[:10] <= due.isoformat()}
     out: dict[tuple, float] = {}
 
     def put(school, year, month, name, value):
@@ -223,6 +227,8 @@ def expected_school_indicators(landing: Path) -> dict[tuple, float]:
             put(s.school_code, year, None, "files_expected", len(expected))
             put(s.school_code, year, None, "files_received",
                 sum((s.school_code, year, rt, p) in sent for rt, p in expected))
+            put(s.school_code, year, None, "files_on_time",
+                sum((s.school_code, year, rt, p) in on_time for rt, p in expected))
     return out
 
 

@@ -142,6 +142,10 @@ create table if not exists core.fct_submission (
   school_year varchar, province_code varchar, school_key bigint, school_code varchar,
   record_type varchar, period varchar, is_expected boolean, is_received boolean
 );
+-- Timeliness: when the first loaded version arrived, its deadline (configs/completeness.yaml), on time?
+alter table core.fct_submission add column if not exists received_at timestamp;
+alter table core.fct_submission add column if not exists deadline date;
+alter table core.fct_submission add column if not exists is_on_time boolean;
 
 -- Programme rules in force, by school year, as loaded from configs/programme_rules.yaml.
 create table if not exists core.programme_rule (

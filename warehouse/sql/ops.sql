@@ -26,6 +26,8 @@ create table if not exists ops.file_manifest (
 );
 -- Why, in one word, a rejected file was rejected (configs/file_rejections.yaml words it for schools).
 alter table ops.file_manifest add column if not exists error_kind varchar;
+-- When this version reached the landing zone (the file's modification time at the scan that found it).
+alter table ops.file_manifest add column if not exists received_at timestamp;
 
 create table if not exists ops.row_issue (
   file_path varchar not null,
@@ -61,6 +63,7 @@ create table if not exists ops.landing_inventory (
   refusal varchar,                     -- set when the file can not belong to any partition
   scanned_at timestamp
 );
+alter table ops.landing_inventory add column if not exists modified_at timestamp;
 
 -- One row per Dagster step that wrote to the warehouse (audit of loads).
 create table if not exists ops.load_log (
@@ -91,4 +94,43 @@ create table if not exists ops.partition_load (
   run_id varchar,
   loaded_at timestamp,
   primary key (school_year, province_code)
+);
+
+-- Outliers on school-level aggregates (warehouse/outliers.py): warnings with a follow-up status
+-- (open | confirmed | explained | corrected | resolved), one row per school x metric x period.
+create table if not exists ops.outlier (
+  school_year varchar,
+  month varchar,                       -- YYYY-MM, '' for yearly metrics
+  province_code varchar,
+  school_code varchar,
+  metric varchar,                      -- configs/outliers.yaml
+  value double,
+  method varchar,                      -- modified_z | zscore | minmax
+  threshold double,
+  lower_bound double,
+  upper_bound double,
+  score double,
+  peer_median double,
+  peers integer,                       -- schools in the comparison group
+  status varchar,
+  first_seen_at timestamp,
+  last_seen_at timestamp,
+  resolved_at timestamp,
+  last_run_id varchar,
+  note varchar                         -- the monitor's follow-up note
+);
+
+-- Every monitoring run's results, uncapped and never overwritten: per rule, partition and school,
+-- how many rows (or submissions, or values) failed out of how many were examined.
+create table if not exists ops.quality_history (
+  run_id varchar,
+  run_at timestamp,
+  school_year varchar,
+  province_code varchar,
+  school_code varchar,                 -- null for a directorate's own files (payments)
+  record_type varchar,
+  rule varchar,                        -- a catalogue rule, completeness, timeliness or outlier:<metric>
+  severity varchar,
+  failing_count bigint,
+  examined_count bigint
 );

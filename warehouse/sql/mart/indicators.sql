@@ -42,7 +42,8 @@ with received as (
     from core.fct_canteen_month where school_year = $year and province_code = $province group by 1, 2
 ), completeness as (
     select school_code, count(*) filter (is_expected) as expected,
-           count(*) filter (is_expected and is_received) as received
+           count(*) filter (is_expected and is_received) as received,
+           count(*) filter (is_expected and is_received and is_on_time) as on_time
     from core.fct_submission where school_year = $year and province_code = $province group by 1
     having count(*) filter (is_expected) > 0
 ), school_values as (
@@ -86,7 +87,8 @@ with received as (
     from received a left join canteen c on c.school_code = a.school_code and c.month = a.period
     where a.record_type = 'canteen_meals'
     union all
-    select school_code, null, unnest(['files_expected', 'files_received']), unnest([expected, received])
+    select school_code, null, unnest(['files_expected', 'files_received', 'files_on_time']),
+           unnest([expected, received, on_time])
     from completeness
 )
 select 'school', v.school_code, s.name_fr, s.name_ar, $year, v.month, v.indicator, v.value::double
