@@ -68,7 +68,10 @@ def new_versions(con: duckdb.DuckDBPyConnection, files: pd.DataFrame) -> pd.Data
 
 def refusal_kind(refusal: str) -> str:
     """The kind of a refusal made before reading (configs/file_rejections.yaml explains each)."""
-    return "unknown_school" if refusal.startswith(REEXAMINED_REFUSAL) else "misplaced"
+    if refusal.startswith(REEXAMINED_REFUSAL):
+        return "unknown_school"
+    unread = "refused and not read" in refusal or refusal.startswith("file can not be opened")
+    return "refused_unread" if unread else "misplaced"
 
 
 def _read_one(args: tuple[str, str]) -> ReadResult:

@@ -38,7 +38,7 @@ ERROR_KINDS = (
     "encoding_not_allowed",     # text that is not UTF-8, UTF-16 or Windows-1256
     "line_too_long",            # a CSV line above limits.max_line_bytes
     "xlsx_too_large",           # inflates above limits.max_xlsx_uncompressed_bytes
-    "sheet_too_large",          # more rows than limits.max_rows_per_sheet
+    "sheet_too_large",          # more rows than limits.max_rows_per_sheet, or cells than max_cells_per_file
     "too_many_columns",         # more columns than limits.max_columns
     "no_header",                # no row names the columns of the record type
     "wrong_record_type",        # no header for this record type, but one of another record type
@@ -522,6 +522,7 @@ def _xlsx_tables(path: Path, spec: RecordTypeSpec, settings: Settings) -> list[t
         raise _Reject("unreadable", f"not a readable Excel or CSV file: {exc}") from None
     tables: list[tuple[str, _Table | None]] = []
     headerless: list[list[Row]] = []
+    cells = 0
     try:
         for meta in wb.sheets_metadata:
             if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
@@ -541,6 +542,13 @@ def _xlsx_tables(path: Path, spec: RecordTypeSpec, settings: Settings) -> list[t
             if end[1] + 1 > limits["max_columns"]:
                 raise _Reject("too_many_columns",
                               f"sheet {name} has {end[1] + 1} columns (limit {limits['max_columns']})")
+            # Rows and columns each within their limit can still make a grid of gigabytes once
+            # turned into Python values: the cells of all sheets together are bounded too.
+            cells += (end[0] + 1) * (end[1] + 1)
+            if cells > limits["max_cells_per_file"]:
+                raise _Reject("sheet_too_large",
+                              f"the workbook's sheets span {cells:,} cells up to sheet {name} "
+                              f"(limit {limits['max_cells_per_file']:,})")
             # skip_empty_area=False starts the grid at A1, so list index + 1 is Excel's row number.
             grid = sheet.to_python(skip_empty_area=False)
             rows = _rows(enumerate(grid, start=1), _cell_text)

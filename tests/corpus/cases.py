@@ -555,17 +555,17 @@ add(Case("xlsx_sheet_too_many_columns", f"{YEAR}/students/{code}.xlsx",
 
 code = A.school()
 add(Case("name_with_right_to_left_mark", f"{YEAR}/students/{code}\u200f.csv", csv_bytes([AR_HEADER, *pupils(1)]),
-         "rejected", manifest_kind="misplaced", unread=True, manifest_path=f"{YEAR}/students/{code}\\u200f.csv",
+         "rejected", manifest_kind="refused_unread", unread=True, manifest_path=f"{YEAR}/students/{code}\\u200f.csv",
          error="file name has control or invisible characters: refused and not read"))
 
 code = A.school()
 add(Case("name_with_bell_control_character", f"{YEAR}/students/{code}\x07.csv", csv_bytes([AR_HEADER, *pupils(1)]),
-         "rejected", manifest_kind="misplaced", unread=True, manifest_path=f"{YEAR}/students/{code}\\x07.csv",
+         "rejected", manifest_kind="refused_unread", unread=True, manifest_path=f"{YEAR}/students/{code}\\x07.csv",
          error="file name has control or invisible characters: refused and not read"))
 
 code = A.school()
 add(Case("name_with_undecodable_bytes", f"{YEAR}/students/{code}" + os.fsdecode(b"\xe9") + ".csv",
-         csv_bytes([AR_HEADER, *pupils(1)]), "rejected", manifest_kind="misplaced", unread=True, manifest_path=f"{YEAR}/students/{code}\\udce9.csv",
+         csv_bytes([AR_HEADER, *pupils(1)]), "rejected", manifest_kind="refused_unread", unread=True, manifest_path=f"{YEAR}/students/{code}\\udce9.csv",
          error="file name has control or invisible characters: refused and not read"))
 
 
@@ -588,22 +588,22 @@ def _link_dir(data_name: str, data: bytes) -> Callable[[Path, Path], None]:
 
 code = A.school()
 _rel = students(code)
-add(Case("symlink_to_a_file_outside_the_root", _rel, None, "rejected", manifest_kind="misplaced", unread=True,
+add(Case("symlink_to_a_file_outside_the_root", _rel, None, "rejected", manifest_kind="refused_unread", unread=True,
          error="a link leading outside the landing root: refused and not read",
          setup=_link_file(_rel, csv_bytes([AR_HEADER, *pupils(1)]))))
 
 code = A.school()
-add(Case("symlinked_folder_outside_the_root", f"{YEAR}/attendance/2023-03", None, "rejected", manifest_kind="misplaced", unread=True,
+add(Case("symlinked_folder_outside_the_root", f"{YEAR}/attendance/2023-03", None, "rejected", manifest_kind="refused_unread", unread=True,
          error="a link to a folder: refused and not read",
          setup=_link_dir(f"{code}.csv", csv_bytes([["massar_code", "unjustified_absence_days"], [A.pupil(), "0"]]))))
 
 code = A.school()
-add(Case("named_pipe_would_block_a_reader", students(code), None, "rejected", manifest_kind="misplaced", unread=True,
+add(Case("named_pipe_would_block_a_reader", students(code), None, "rejected", manifest_kind="refused_unread", unread=True,
          error="not a regular file (a pipe, socket or device): refused and not read",
          setup=lambda path, _outside: os.mkfifo(path)))
 
 code = A.school()
-add(Case("link_to_a_missing_file", students(code), None, "rejected", manifest_kind="misplaced", unread=True,
+add(Case("link_to_a_missing_file", students(code), None, "rejected", manifest_kind="refused_unread", unread=True,
          error="file can not be opened: No such file or directory",
          setup=lambda path, _outside: path.symlink_to(f"{path.stem}-gone.csv")))
 

@@ -573,6 +573,14 @@ def test_too_many_rows_xlsx(tmp_path: Path) -> None:
     assert error == "sheet Classe has 13 rows (limit 10)"
 
 
+def test_too_many_cells_across_sheets_xlsx(tmp_path: Path) -> None:
+    # each sheet is within the row and column limits; together they span 2 x 4 rows x 6 columns
+    path = xlsx(tmp_path / "s.xlsx", {"A": grid([ARABIC_HEADER, *PUPILS[:3]]), "B": grid([ARABIC_HEADER, *PUPILS[:3]])})
+    assert read_file(path, STUDENTS, with_limits(max_cells_per_file=48)).error is None
+    error = rejected(read_file(path, STUDENTS, with_limits(max_cells_per_file=47)), "sheet_too_large")
+    assert error == "the workbook's sheets span 48 cells up to sheet B (limit 47)"
+
+
 def test_too_many_rows_csv(tmp_path: Path) -> None:
     path = write(tmp_path, "s.csv", csv_bytes([ARABIC_HEADER, *PUPILS * 4]))
     error = rejected(read_file(path, STUDENTS, with_limits(max_rows_per_sheet=10)), "sheet_too_large")
