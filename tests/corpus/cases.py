@@ -911,6 +911,8 @@ add(Case("resent_copy_is_duplicate", monthly("canteen_meals", "2022-11", code), 
 REFERENTIAL_PATH = "reference/schools/2022-09-01.csv"
 _TYPO = "31000A"        # 31000 % 23 = 19 -> the check letter is V
 _PILOT = make_school_code(38888)
+_BAD_PROVINCE_SCHOOL = make_school_code(38889)
+_BAD_COMMUNE_SCHOOL = make_school_code(38890)
 
 
 def referential_bytes() -> bytes:
@@ -922,14 +924,23 @@ def referential_bytes() -> bytes:
     rows.append([_TYPO, "ECOLE TYPO", "مدرسة", PROVINCE, "1001", "R", "PRIMAIRE", "Ecole Autonome", "0", "", "0"])
     rows.append([_PILOT, "ECOLE PILOTE", "مدرسة نموذجية", PROVINCE, "1001", "U", "PRIMAIRE", "Ecole Pilote", "0", "",
                  "0"])
+    # identifiers the referential itself gets wrong: each row is quarantined, the others load
+    rows.append(["3900", "ECOLE CODE COURT", "مدرسة", PROVINCE, "1001", "R", "PRIMAIRE", "Ecole Autonome", "0", "", "0"])
+    rows.append([_BAD_PROVINCE_SCHOOL, "ECOLE DIRECTION", "مدرسة", "9Z9", "1001", "R", "PRIMAIRE", "Ecole Autonome",
+                 "0", "", "0"])
+    rows.append([_BAD_COMMUNE_SCHOOL, "ECOLE COMMUNE", "مدرسة", PROVINCE, "10A1", "R", "PRIMAIRE", "Ecole Autonome",
+                 "0", "", "0"])
     return csv_bytes(rows)
 
 
 N_SCHOOLS = len(A.schools)
 REFERENTIAL = Case("referential_typo_and_unknown_nature", REFERENTIAL_PATH, None, "loaded",
-                   (N_SCHOOLS + 2, N_SCHOOLS + 1, 1, 1), encoding="utf-8",
+                   (N_SCHOOLS + 5, N_SCHOOLS + 1, 4, 1), encoding="utf-8",
                    issues=fs(("school_code_check_letter", None, N_SCHOOLS + 2, "school_code", _TYPO),
-                             ("referential_value_unknown", None, N_SCHOOLS + 3, "nature", "Ecole Pilote")))
+                             ("referential_value_unknown", None, N_SCHOOLS + 3, "nature", "Ecole Pilote"),
+                             ("school_code_format", None, N_SCHOOLS + 4, "school_code", "3900"),
+                             ("province_code_format", None, N_SCHOOLS + 5, "province_code", "9Z9"),
+                             ("commune_code_format", None, N_SCHOOLS + 6, "commune_code", "10A1")))
 CASES.append(REFERENTIAL)
 
 SUPPORT: dict[str, bytes] = {p: d for c in CASES for p, d in c.support.items()}

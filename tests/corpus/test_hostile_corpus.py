@@ -358,3 +358,14 @@ def test_rejected_correction_keeps_the_good_version(versions: Versions) -> None:
         "not a readable Excel or CSV file: damaged Excel file (File is not a zip file)")
     assert second.query("select row_number, unjustified_absence_days from core.fct_attendance where file_path = $p "
                         "order by 1", {"p": V_ATTENDANCE}) == [(2, 1), (3, 0)]
+
+
+def test_every_catalogue_rule_is_broken_by_some_file_of_the_corpus(corpus: Loaded) -> None:
+    """A rule no fixture breaks is a rule nothing proves works: adding one to
+    configs/quality_rules.yaml means adding a corpus case that breaks it."""
+    from quality_checks.catalogue import rules
+
+    broken = {issue[0] for issues in corpus.issues.values() for issue in issues}
+    assert broken == set(rules())
+    severities = {issue[0]: issue[-1] for issues in corpus.issues.values() for issue in issues}
+    assert severities == {rid: r.severity for rid, r in rules().items()}
