@@ -15,7 +15,7 @@ from dagster import (
 from assets.keys import key
 from pipelines.partitions import split_key, year_province_partitions
 from pipelines.resources import Warehouse
-from warehouse.checks import FACTS, reconciliation, referential_integrity
+from warehouse.checks import FACTS, pupil_in_two_schools, reconciliation, referential_integrity
 from warehouse.core_build import build_core_partition
 from warehouse.db import log_step, transaction
 
@@ -55,7 +55,9 @@ CHECKS = [
         AssetCheckSpec("reconciles_with_staging", asset=key(f"core/{fact}"), blocking=True,
                        description="Fact rows = accepted, de-duplicated staging rows of the partition."),
     )
-]
+] + [AssetCheckSpec("no_pupil_in_two_schools_same_month", asset=key("core/fct_attendance"), blocking=False,
+                    description=("No pupil has attendance at two schools in the same month (warning: a "
+                                 "transfer counts at both schools, but most are roster errors)."))]
 
 
 @multi_asset(specs=SPECS, check_specs=CHECKS, partitions_def=year_province_partitions, can_subset=False,
@@ -71,6 +73,7 @@ def core_facts(context: AssetExecutionContext, warehouse: Warehouse):
             log_step(con, context.run_id, "core", str(context.partition_key), started, "facts rebuilt")
         outcomes = {fact: (referential_integrity(con, fact, school_year, province),
                            reconciliation(con, fact, school_year, province)) for fact in FACTS}
+        twice = pupil_in_two_schools(con, school_year, province)
         counts = {fact: con.execute(f"select count(*) from core.{fact} where school_year = $y and province_code = $p",
                                     {"y": school_year, "p": province}).fetchone()[0] for fact in FACT_DOCS}
     for fact in FACT_DOCS:
@@ -82,3 +85,5 @@ def core_facts(context: AssetExecutionContext, warehouse: Warehouse):
                                passed=ri.passed, severity=AssetCheckSeverity.ERROR, metadata=ri.metadata)
         yield AssetCheckResult(asset_key=key(f"core/{fact}"), check_name="reconciles_with_staging",
                                passed=rec.passed, severity=AssetCheckSeverity.ERROR, metadata=rec.metadata)
+    yield AssetCheckResult(asset_key=key("core/fct_attendance"), check_name="no_pupil_in_two_schools_same_month",
+                           passed=twice.passed, severity=AssetCheckSeverity.WARN, metadata=twice.metadata)

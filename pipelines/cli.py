@@ -1,4 +1,5 @@
-"""`daam` command line: generate a demo landing zone, load a landing zone, run the demo, write feedback.
+"""`daam` command line: generate a demo landing zone, load a landing zone, run the demo, monitor
+quality, print the scorecard, write the schools' feedback.
 
 Exit codes: 0 when the pipeline ran (data problems found in files are handled, quarantined and
 reported: they are not failures); 1 when a run of the pipeline failed; 2 for bad arguments or a
@@ -97,7 +98,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"\nDirectorate {province[0]}, enrolment and Tayssir:")
             frame = headline_indicators(con, "province", province[0])
             _print_frame(frame[frame["indicator"].str.match(r"enrolled|tayssir")])
+    print("\nQuality monitoring (outliers, history, Data Docs) ...")
+    monitor_code = cmd_monitor(argparse.Namespace(warehouse=str(warehouse), verbose=False))
+    code = code or monitor_code
     print(f"\nWarehouse: {warehouse.resolve()}")
+    print("Next: `.venv/bin/daam quality` prints the quality scorecard; `.venv/bin/daam feedback --out "
+          "data/feedback` writes each school's feedback workbook.")
     print("Example query:\n  .venv/bin/python -c \"import duckdb; print(duckdb.connect('"
           f"{warehouse}').sql(\\\"select geo_code, geo_name_fr, value from mart.indicators "
           "where geo_level = 'province' and indicator = 'tayssir_beneficiaries' and school_year = '2022-2023' "
@@ -105,12 +111,64 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return code
 
 
-def cmd_feedback(args: argparse.Namespace) -> int:
-    from warehouse.feedback import write_feedback
-
+def _warehouse_arg(args: argparse.Namespace) -> str | None:
     warehouse = args.warehouse or os.environ.get("DAAM_WAREHOUSE") or DEFAULT_WAREHOUSE
     if not Path(warehouse).is_file():
         print(f"daam: the warehouse {warehouse} does not exist (run `daam load` first)", file=sys.stderr)
+        return None
+    return warehouse
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from pipelines.load import run_monitoring
+    from quality_checks.data_docs import gx_root
+
+    warehouse = _warehouse_arg(args)
+    if warehouse is None:
+        return 2
+    started = time.monotonic()
+    report = run_monitoring(warehouse, quiet=not args.verbose)
+    if report.failed:
+        print("\n".join(report.failed), file=sys.stderr)
+        return 1
+    index = gx_root() / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    print(f"quality monitoring done in {time.monotonic() - started:.1f} s: ops.outlier, ops.quality_history and "
+          f"mart.quality_score refreshed; Data Docs: {index.as_uri()}")
+    return 0
+
+
+def cmd_quality(args: argparse.Namespace) -> int:
+    from warehouse import scorecard
+
+    warehouse = _warehouse_arg(args)
+    if warehouse is None:
+        return 2
+    with duckdb.connect(warehouse, read_only=True) as con:
+        scope = f"directorate {args.province}" if args.province else "all directorates"
+        print(f"Quality scorecard, {scope}\n")
+        print("Completeness and timeliness (submissions expected per school x record type x month; "
+              "not reported is not zero):")
+        _print_frame(scorecard.completeness(con, args.province))
+        print("\nRules failing (open issues):")
+        failing = scorecard.rules_failing(con, args.province)
+        _print_frame(failing) if len(failing) else print("  none")
+        worst = scorecard.worst_schools(con, args.province)
+        print("\nWorst schools (latest monitoring run, score out of 100):")
+        if len(worst):
+            _print_frame(worst)
+        else:
+            print("  no monitoring run yet: run `daam monitor` (or the quality_monitoring job)")
+        outliers = scorecard.open_outliers(con, args.province)
+        print("\nOutliers to follow up:")
+        _print_frame(outliers) if len(outliers) else print("  none")
+    return 0
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from warehouse.feedback import write_feedback
+
+    warehouse = _warehouse_arg(args)
+    if warehouse is None:
         return 2
     from warehouse.schema import ensure_schema
 
@@ -164,6 +222,18 @@ def main(argv: list[str] | None = None) -> int:
     feedback.add_argument("--school", help="only this school code")
     feedback.add_argument("--school-year", help="only this school year")
     feedback.set_defaults(func=cmd_feedback)
+
+    monitor = sub.add_parser("monitor", help="run the quality monitoring job once (outliers, history and "
+                             "scores, Great Expectations Data Docs)")
+    monitor.add_argument("--warehouse", help=f"DuckDB file (default: $DAAM_WAREHOUSE or {DEFAULT_WAREHOUSE})")
+    monitor.add_argument("--verbose", action="store_true", help="show Dagster's own log")
+    monitor.set_defaults(func=cmd_monitor)
+
+    quality = sub.add_parser("quality", help="print the quality scorecard: completeness, rules failing, "
+                             "worst schools, outliers")
+    quality.add_argument("--warehouse", help=f"DuckDB file (default: $DAAM_WAREHOUSE or {DEFAULT_WAREHOUSE})")
+    quality.add_argument("--province", help="only this directorate code")
+    quality.set_defaults(func=cmd_quality)
 
     args = parser.parse_args(argv)
     return args.func(args)

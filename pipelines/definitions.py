@@ -7,21 +7,29 @@ from dagster import Definitions
 from assets.core import core_facts
 from assets.landing import landing_inventory
 from assets.mart import indicators
+from assets.monitoring import data_docs, outliers, quality_history
 from assets.raw import raw_files
 from assets.staging import staging_tables
-from pipelines.jobs import landing_scan_job, partition_load_job
+from pipelines.alerts import AlertNotifier
+from pipelines.jobs import landing_scan_job, partition_load_job, quality_monitoring_job
 from pipelines.resources import LandingZone, Warehouse, landing_from_env, warehouse_from_env
+from pipelines.schedules import nightly_quality_monitoring
+from pipelines.sensors import failed_check_sensor
 
 
 def build_definitions(landing: str | None = None, warehouse: str | None = None) -> Definitions:
     """Definitions bound to a landing root and a warehouse file (default: DAAM_LANDING /
     DAAM_WAREHOUSE, else data/landing and data/warehouse.duckdb)."""
     return Definitions(
-        assets=[landing_inventory, raw_files, staging_tables, core_facts, indicators],
-        jobs=[landing_scan_job, partition_load_job],
+        assets=[landing_inventory, raw_files, staging_tables, core_facts, indicators, outliers, quality_history,
+                data_docs],
+        jobs=[landing_scan_job, partition_load_job, quality_monitoring_job],
+        schedules=[nightly_quality_monitoring],
+        sensors=[failed_check_sensor],
         resources={
             "landing": LandingZone(root=landing or landing_from_env()),
             "warehouse": Warehouse(database=warehouse or warehouse_from_env()),
+            "alert_notifier": AlertNotifier(),
         },
     )
 

@@ -25,3 +25,10 @@ partition_load_job = define_asset_job(
     description="Load one (school year, directorate): raw → staging → core → mart, the mart only when the "
                 "core's blocking checks pass.",
 )
+
+quality_monitoring_job = define_asset_job(
+    "quality_monitoring",
+    selection=AssetSelection.groups("monitoring"),
+    description="The quality watch over the whole warehouse: outliers, the run's history and scores, "
+                "Great Expectations Data Docs.",
+)

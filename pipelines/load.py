@@ -79,3 +79,11 @@ def run_load(landing: str | Path, warehouse: str | Path, years: list[str] | None
         with duckdb.connect(str(warehouse)) as con:
             record_loaded(con, year, province, fingerprints[(year, province)], result.run_id)
     return report
+
+
+def run_monitoring(warehouse: str | Path, landing: str | Path | None = None, quiet: bool = True) -> LoadReport:
+    """Run the `quality_monitoring` job once (outliers, history and scores, Data Docs)."""
+    defs = build_definitions(str(landing) if landing else None, str(warehouse))
+    result = defs.resolve_job_def("quality_monitoring").execute_in_process(
+        instance=_instance(), raise_on_error=False, run_config=QUIET if quiet else {})
+    return LoadReport(failed=[] if result.success else [f"quality monitoring: {_failure(result)}"])

@@ -115,3 +115,25 @@ def file_accounting(con: duckdb.DuckDBPyConnection, school_year: str, province: 
           and (rows_read is null or rows_read <> rows_loaded + rows_quarantined)
     """, {"year": school_year, "province": province}).fetchone()
     return CheckOutcome(bad[0] == 0, {"files_unbalanced": int(bad[0]), "examples": ", ".join(bad[1] or [])})
+
+
+def pupil_in_two_schools(con: duckdb.DuckDBPyConnection, school_year: str, province: str) -> CheckOutcome:
+    """No pupil of the partition has attendance at two schools in the same month (a transfer is
+    counted at both schools, as the contract says; many of them point at roster errors)."""
+    row = con.execute("""
+        with mine as (
+            select distinct pupil_key, month, school_code from core.fct_attendance
+            where school_year = $year and province_code = $province
+        ), twice as (
+            select m.pupil_key, m.month, m.school_code, a.school_code as other_school
+            from mine m join core.fct_attendance a
+              on a.school_year = $year and a.pupil_key = m.pupil_key and a.month = m.month
+             and a.school_code <> m.school_code
+        )
+        select count(distinct (pupil_key, month)), count(distinct pupil_key),
+               list(distinct school_code || '+' || other_school || ' ' || month)[1:5]
+        from twice
+    """, {"year": school_year, "province": province}).fetchone()
+    # Examples name schools and months, never a pupil: the check's metadata is shown to everyone.
+    return CheckOutcome(row[0] == 0, {"pupil_months_in_two_schools": int(row[0]), "pupils": int(row[1]),
+                                      "examples": ", ".join(row[2] or [])})

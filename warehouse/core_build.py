@@ -27,7 +27,11 @@ def expected_submissions_sql() -> str:
         conds = [f"s.{col} in ({', '.join(_sql_literal(v) for v in values)})"
                  for col, values in (rule.get("where") or {}).items()]
         period = "m.month" if rule["frequency"] == "monthly" else "null"
-        join = "join months m on true" if rule["frequency"] == "monthly" else ""
+        # a school that opens or closes during the year owes only the months it is open: a
+        # completeness rate can then never pass 100 %
+        join = ("join months m on (s.opened_on is null or s.opened_on <= last_day((m.month || '-01')::date))"
+                " and (s.closed_on is null or s.closed_on >= (m.month || '-01')::date)"
+                if rule["frequency"] == "monthly" else "")
         parts.append(f"select s.school_key, s.school_code, '{record_type}' as record_type, {period} as period "
                      f"from open_schools s {join} where {' and '.join(conds) or 'true'}")
     return "\nunion all\n".join(parts)

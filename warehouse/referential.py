@@ -34,7 +34,8 @@ INVENTORY_COLUMNS = ["file_path", "record_type", "school_year", "period", "schoo
 
 
 def load_conformed_dimensions(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """dim_geography, dim_level, dim_date, dim_programme from `configs/` (replaced whole)."""
+    """dim_geography, dim_level, dim_date, dim_programme and the school calendar from `configs/`
+    (replaced whole)."""
     geo = pd.DataFrame([
         {"province_code": p.code, "province_name_fr": p.name_fr, "province_name_ar": p.name_ar,
          "region_code": p.region_code, "region_name_fr": settings.regions[p.region_code].name_fr,
@@ -42,6 +43,11 @@ def load_conformed_dimensions(con: duckdb.DuckDBPyConnection, settings: Settings
         for p in settings.provinces.values()])
     levels = pd.DataFrame([{"level_code": lv.code, "cycle": lv.cycle, "rank": lv.rank, "nominal_age": lv.nominal_age,
                             "label_fr": lv.label_fr, "label_ar": lv.label_ar} for lv in settings.levels.values()])
+    calendar = pd.DataFrame([{"school_year": y, "month": m, "school_days": settings.school_days(y, int(m[5:]))}
+                             for y in settings.school_years for m in settings.months_of(y)])
+    con.register("calendar_frame", calendar)
+    con.execute("delete from core.school_calendar; insert into core.school_calendar by name select * from calendar_frame")
+    con.unregister("calendar_frame")
     years = pd.DataFrame({"school_year": settings.school_years})
     for table, frame in (("dim_geography", geo), ("dim_level", levels)):
         con.register("dim_frame", frame)

@@ -278,3 +278,47 @@ def test_no_personal_data_in_the_mart_or_facts(run):
                                             "guardian_cin", "last_name_fr", "first_name_fr"}
     mart_text = set(q(db, "select geo_name_ar from mart.indicators")["geo_name_ar"])
     assert not names & mart_text
+
+
+def test_absence_outliers_equal_an_independent_computation(run, monkeypatch):
+    """Modified z-scores of school-month absence rates among the schools of the same directorate,
+    computed here with pandas from the generator's accepted attendance rows. (The tiny demo has
+    too few schools per directorate and cycle for the default peer group of 8.)"""
+    import dataclasses
+
+    from warehouse import outliers
+
+    cfg = dataclasses.replace(outliers.outlier_config(), peer_group=("province_code",), min_peers=5)
+    monkeypatch.setattr(outliers, "outlier_config", lambda: cfg)
+    landing, db = run
+    with duckdb.connect(str(db)) as con:
+        outliers.detect_outliers(con, "e2e")
+    got = q(db, "select school_code, school_year, month, score from ops.outlier "
+                "where metric = 'absence_rate' and status = 'open'")
+    att = truth(landing, "attendance")
+    att = att[att["defect"].isna()].copy()
+    days = [int(d) if d else S.school_days(y, int(p[5:])) for d, y, p in
+            zip(att["school_days"], att["school_year"], att["period"])]
+    att["absent"] = pd.to_numeric(att["unjustified_absence_days"]) + pd.to_numeric(
+        att["justified_absence_days"]).fillna(0)
+    att["days"] = days
+    rates = att.groupby(["school_year", "school_code", "period"])[["absent", "days"]].sum().reset_index()
+    rates["value"] = rates["absent"] / rates["days"]
+    schools = truth(landing, "schools")[["school_year", "school_code", "province_code"]]
+    rates = rates.merge(schools, on=["school_year", "school_code"])
+    expected = {}
+    for _, g in rates.groupby(["school_year", "period", "province_code"]):
+        if len(g) < 5:
+            continue
+        med = g["value"].median()
+        mad = (g["value"] - med).abs().median()
+        mean_ad = (g["value"] - med).abs().mean()
+        scale = mad / 0.6745 if mad > 0 else 1.253314 * mean_ad
+        for r, v in zip(g.itertuples(), g["value"]):
+            score = (v - med) / scale if scale > 0 else 0.0
+            if abs(score) > 3.5:
+                expected[(r.school_code, r.school_year, r.period)] = score
+    found = {(r.school_code, r.school_year, r.month): r.score for r in got.itertuples()}
+    assert len(expected) > 0
+    assert set(found) == set(expected)
+    assert all(abs(found[k] - expected[k]) < 1e-6 for k in expected)

@@ -315,8 +315,6 @@ def test_sensor_definition():
 def test_wires_into_daam_definitions(tmp_path):
     from pipelines.definitions import build_definitions
 
-    defs = Definitions.merge(
-        build_definitions(landing=str(tmp_path / "landing"), warehouse=str(tmp_path / "w.duckdb")),
-        Definitions(sensors=[failed_check_sensor], resources={"alert_notifier": AlertNotifier()}))
+    defs = build_definitions(landing=str(tmp_path / "landing"), warehouse=str(tmp_path / "w.duckdb"))
     Definitions.validate_loadable(defs)
     assert defs.get_sensor_def("failed_check_sensor") is not None

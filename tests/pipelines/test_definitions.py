@@ -7,7 +7,8 @@ from pipelines.definitions import defs
 EXPECTED_ASSETS = sorted(
     ["ops/landing_inventory", "raw/schools", "staging/schools", "core/dim_school", "core/dim_geography",
      "core/dim_level", "core/dim_date", "core/dim_programme", "core/programme_rule",
-     "core/dim_pupil", "core/pupil_identity", "core/fct_submission", "mart/indicators"]
+     "core/dim_pupil", "core/pupil_identity", "core/fct_submission", "mart/indicators",
+     "ops/outlier", "ops/quality_history", "ops/data_docs"]
     + [f"raw/{t}" for t in ("students", "tayssir_beneficiaries", "attendance", "schoolbags", "boarding_grants",
                              "canteen_meals", "tayssir_payments")]
     + [f"staging/{t}" for t in ("students", "tayssir_beneficiaries", "attendance", "schoolbags", "boarding_grants",
@@ -29,7 +30,8 @@ def test_check_keys_snapshot():
              "fct_boarding_grant", "fct_canteen_month")
     expected = (
         ["core/dim_school:every_school_in_a_known_directorate", "mart/indicators:levels_add_up",
-         "staging/students:file_accounting"]
+         "staging/students:file_accounting", "core/fct_attendance:no_pupil_in_two_schools_same_month",
+         "ops/outlier:no_new_outliers"]
         + [f"core/{f}:{c}" for f in facts for c in ("referential_integrity", "reconciles_with_staging")]
         + [f"staging/{t}:quality_suite" for t in ("students", "tayssir_beneficiaries", "attendance", "schoolbags",
                                                   "boarding_grants", "canteen_meals", "tayssir_payments")]
@@ -51,6 +53,18 @@ def test_jobs_and_partitions():
     keys = job.partitions_def.get_partition_keys()
     assert len(keys) == 7 * 82  # configured school years x directorates, never per school
     assert defs.resolve_job_def("landing_scan").partitions_def is None
+    monitoring = defs.resolve_job_def("quality_monitoring")
+    assert monitoring.partitions_def is None
+    assert {k.to_user_string() for k in monitoring.asset_layer.executable_asset_keys} == {
+        "ops/outlier", "ops/quality_history", "ops/data_docs"}
+
+
+def test_schedules_and_sensors():
+    schedule = defs.resolve_schedule_def("nightly_quality_monitoring")
+    assert schedule.job_name == "quality_monitoring" and schedule.cron_schedule == "30 2 * * *"
+    assert schedule.execution_timezone == "Africa/Casablanca"
+    sensor = defs.resolve_sensor_def("failed_check_sensor")
+    assert "alert_notifier" in sensor.required_resource_keys
 
 
 def test_every_asset_is_documented():

@@ -57,6 +57,13 @@ create table if not exists core.dim_date (
   day_of_week integer
 );
 
+-- School days of each month, from configs/calendar.yaml: the denominator when a file gives none.
+create table if not exists core.school_calendar (
+  school_year varchar,
+  month varchar,                       -- YYYY-MM
+  school_days integer
+);
+
 create table if not exists core.dim_programme (
   programme_code varchar primary key,
   name_fr varchar,
