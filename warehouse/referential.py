@@ -144,6 +144,13 @@ def scan_landing(con: duckdb.DuckDBPyConnection, root: Path, settings: Settings,
     con.register("inventory", inventory)
     con.execute("insert into ops.landing_inventory by name select * from inventory")
     con.unregister("inventory")
+    # Versions recorded before arrival times were kept get the time of the bytes still in place.
+    con.execute("""
+        update ops.file_manifest m set received_at = i.modified_at
+        from ops.landing_inventory i
+        where m.received_at is null and i.modified_at is not null
+          and m.file_path = i.file_path and m.content_sha256 = i.content_sha256
+    """)
     refused = load_files(con, root, placed[placed["refusal"].notna()], settings, load_id)
     return {"files_found": len(entries), "referential_files_new": ref.files_new,
             "files_refused_new": refused.files_new,
