@@ -138,3 +138,15 @@ def test_scorecard_prints_for_a_terminal(db: Path, capsys: pytest.CaptureFixture
     out = capsys.readouterr().out
     assert "Completeness and timeliness" in out and "massar_code_format" in out and "Code Massar invalide" in out
     assert SCHOOL_A in out  # among the worst schools of the run
+
+
+def test_a_rescan_restores_arrival_times_an_older_daam_did_not_keep(db: Path, tmp_path: Path):
+    copy = tmp_path / "w.duckdb"
+    copy.write_bytes(db.read_bytes())
+    roster = f"{YEAR}/students/{SCHOOL_A}.csv"
+    with duckdb.connect(str(copy)) as con:
+        con.execute("update ops.file_manifest set received_at = null")
+    assert run_load(db.parent / "landing", copy).ok
+    with duckdb.connect(str(copy), read_only=True) as con:
+        got = con.execute("select received_at from ops.file_manifest where file_path = $p", {"p": roster}).fetchall()
+    assert got == [(datetime(2022, 10, 1, 9, 0),)]
