@@ -22,7 +22,6 @@ from daam.config import CONFIG_DIR
 from warehouse.schema import run_sql
 
 METHODS = ("modified_z", "zscore", "minmax")
-FOLLOW_UP = ("open", "confirmed", "explained", "corrected", "resolved")
 
 
 @dataclass(frozen=True)
