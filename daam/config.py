@@ -32,6 +32,14 @@ RECORD_TYPES = (
 PERIOD_RECORD_TYPES = RECORD_TYPES[1:]
 
 
+# Every rule the warehouse computes with: a year missing one is refused with its name.
+REQUIRED_PROGRAMME_RULES = (
+    "tayssir.monthly_amount_mad", "tayssir.max_unjustified_absence_days", "tayssir.months_paid",
+    "tayssir.instalments", "tayssir.targeting", "schoolbags.eligibility", "boarding.quarterly_rate_mad",
+    "canteen.meal_rate_mad",
+)
+
+
 class ConfigError(ValueError):
     """A configuration file is missing a key the code needs; the message names it."""
 
@@ -128,6 +136,13 @@ class Settings:
                 f"(add it to `school_years`; known: {', '.join(self.school_years)})"
             )
         merged = _deep_merge(self._rules.get("defaults", {}), self._rules.get(school_year, {}) or {})
+        for path in REQUIRED_PROGRAMME_RULES:
+            node: Any = merged
+            for part in path.split("."):
+                if not isinstance(node, dict) or part not in node:
+                    raise ConfigError(f"configs/programme_rules.yaml: school year {school_year} has no "
+                                      f"`{path}` (set it under `defaults` or under {school_year!r})")
+                node = node[part]
         return merged
 
     def school_days(self, school_year: str, month: int) -> int:

@@ -30,6 +30,20 @@ def test_a_year_without_rules_is_a_clear_error():
         load_settings().programme_rules("2031-2032")
 
 
+def test_a_year_missing_one_rule_names_the_rule():
+    import dataclasses
+
+    s = load_settings()
+    broken = {**s._rules, "2022-2023": {"canteen": {"meal_rate_mad": 3}}}
+    broken["defaults"] = {k: v for k, v in s._rules["defaults"].items() if k != "boarding"}
+    settings = dataclasses.replace(s, _rules=broken)
+    with pytest.raises(ConfigError, match=r"school year 2022-2023 has no `boarding.quarterly_rate_mad`"):
+        settings.programme_rules("2022-2023")
+    # a year's own block overrides one key and keeps the rest of the defaults
+    assert dataclasses.replace(s, _rules={**s._rules, "2022-2023": {"canteen": {"meal_rate_mad": 3}}}
+                               ).programme_rules("2022-2023")["canteen"]["meal_rate_mad"] == 3
+
+
 def test_calendar():
     s = load_settings()
     assert s.months_of("2022-2023") == ["2022-09", "2022-10", "2022-11", "2022-12", "2023-01", "2023-02",

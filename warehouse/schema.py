@@ -79,7 +79,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     for rt in RECORD_TYPES:
         _ensure_table(con, f"raw.{rt}", raw_columns(settings, rt))
         _ensure_table(con, f"staging.{rt}", staging_columns(settings, rt))
-    for name in ("ops.sql", "core.sql", "mart.sql"):
+    for name in ("ops.sql", "core.sql", "mart.sql", "mart/schoolbag_tables.sql"):
         run_sql(con, name)
 
 

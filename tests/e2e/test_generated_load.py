@@ -17,6 +17,8 @@ from pipelines.cli import main as daam
 from quality_checks.catalogue import rules
 
 S = load_settings()
+RECONCILIATION_PREFIXES = ("tayssir_paid_as_due", "tayssir_unpaid_due", "tayssir_paid_not_due",
+                           "tayssir_amount_mismatch")
 YEARS = ["2021-2022", "2022-2023"]
 
 
@@ -239,6 +241,9 @@ def test_school_indicators_equal_an_independent_computation(run):
                  "where geo_level = 'school'")
     got = {(r.geo_code, r.school_year, r.month, r.indicator): r.value for r in mart.itertuples()}
     got = {(s, y, None if pd.isna(m) else m, i): v for (s, y, m, i), v in got.items()}
+    # the interface's indicators (and files_on_time); the reconciliation classes are pinned by hand
+    # in tests/warehouse/test_programmes.py
+    got = {k: v for k, v in got.items() if not k[3].startswith(RECONCILIATION_PREFIXES)}
     assert set(got) == set(expected)
     wrong = {k: (got[k], v) for k, v in expected.items() if abs(got[k] - v) > 1e-6}
     assert not wrong

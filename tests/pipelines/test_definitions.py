@@ -8,7 +8,9 @@ EXPECTED_ASSETS = sorted(
     ["ops/landing_inventory", "raw/schools", "staging/schools", "core/dim_school", "core/dim_geography",
      "core/dim_level", "core/dim_date", "core/dim_programme", "core/programme_rule",
      "core/dim_pupil", "core/pupil_identity", "core/fct_submission", "mart/indicators",
-     "ops/outlier", "ops/quality_history", "ops/data_docs"]
+     "ops/outlier", "ops/quality_history", "ops/data_docs",
+     "mart/tayssir_reconciliation", "mart/tayssir_targeting", "mart/boarding_capacity",
+     "mart/schoolbag_needs", "mart/schoolbag_forecast"]
     + [f"raw/{t}" for t in ("students", "tayssir_beneficiaries", "attendance", "schoolbags", "boarding_grants",
                              "canteen_meals", "tayssir_payments")]
     + [f"staging/{t}" for t in ("students", "tayssir_beneficiaries", "attendance", "schoolbags", "boarding_grants",

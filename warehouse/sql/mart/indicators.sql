@@ -46,6 +46,17 @@ with received as (
            count(*) filter (is_expected and is_received and is_on_time) as on_time
     from core.fct_submission where school_year = $year and province_code = $province group by 1
     having count(*) filter (is_expected) > 0
+), recon as (
+    select school_code,
+           sum(paid_mad) filter (class = 'paid_as_due') as paid_as_due_mad,
+           count(*) filter (class = 'paid_as_due') as paid_as_due_count,
+           sum(due_mad - paid_mad) filter (class = 'unpaid_due') as unpaid_due_mad,
+           count(*) filter (class = 'unpaid_due') as unpaid_due_count,
+           sum(paid_mad) filter (class = 'paid_not_due') as paid_not_due_mad,
+           count(*) filter (class = 'paid_not_due') as paid_not_due_count,
+           sum(paid_mad - due_mad) filter (class = 'amount_mismatch') as amount_mismatch_mad,
+           count(*) filter (class = 'amount_mismatch') as amount_mismatch_count
+    from mart.tayssir_reconciliation where school_year = $year and province_code = $province group by 1
 ), school_values as (
     select r.school_code, null as month, 'enrolled_pupils' as indicator, coalesce(e.pupils, 0) as value
     from yearly_reporters r left join enrolment e using (school_code) where r.record_type = 'students'
@@ -70,6 +81,18 @@ with received as (
     union all
     select r.school_code, null, 'tayssir_paid_mad', coalesce(p.paid, 0)
     from yearly_reporters r cross join payments_received pr left join paid p using (school_code)
+    where r.record_type = 'tayssir_beneficiaries' and pr.any_file
+    union all
+    -- payment reconciliation (beyond the interface): amounts and pupil-instalments per class
+    select r.school_code, null,
+           unnest(['tayssir_paid_as_due_mad', 'tayssir_paid_as_due_count', 'tayssir_unpaid_due_mad',
+                   'tayssir_unpaid_due_count', 'tayssir_paid_not_due_mad', 'tayssir_paid_not_due_count',
+                   'tayssir_amount_mismatch_mad', 'tayssir_amount_mismatch_count']),
+           unnest([coalesce(c.paid_as_due_mad, 0), coalesce(c.paid_as_due_count, 0), coalesce(c.unpaid_due_mad, 0),
+                   coalesce(c.unpaid_due_count, 0), coalesce(c.paid_not_due_mad, 0),
+                   coalesce(c.paid_not_due_count, 0), coalesce(c.amount_mismatch_mad, 0),
+                   coalesce(c.amount_mismatch_count, 0)])
+    from yearly_reporters r cross join payments_received pr left join recon c using (school_code)
     where r.record_type = 'tayssir_beneficiaries' and pr.any_file
     union all
     select r.school_code, null, unnest(['schoolbag_eligible_pupils', 'schoolbag_kits_requested',
