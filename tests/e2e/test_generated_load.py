@@ -251,6 +251,29 @@ def test_school_indicators_equal_an_independent_computation(run):
     assert sum(v for (_, _, _, i), v in expected.items() if i == "tayssir_paid_mad") > 0
 
 
+def test_every_level_equals_an_independent_computation(run):
+    """Directorate, region and nation rows equal the sums of the school values computed here from
+    the generator's truth (not of the mart's own school rows)."""
+    landing, db = run
+    expected = expected_school_indicators(landing)
+    schools = truth(landing, "schools")
+    province_of = {(y, c): p for y, c, p in zip(schools["school_year"], schools["school_code"],
+                                                schools["province_code"])}
+    want: dict[tuple, float] = {}
+    for (school, year, month, name), value in expected.items():
+        province = province_of[(year, school)]
+        for level, code in (("province", province), ("region", S.provinces[province].region_code),
+                            ("national", "MA")):
+            want[(level, code, year, month, name)] = want.get((level, code, year, month, name), 0) + value
+    mart = q(db, "select geo_level, geo_code, school_year, month, indicator, value from mart.indicators "
+                 "where geo_level <> 'school'")
+    got = {(r.geo_level, r.geo_code, r.school_year, None if pd.isna(r.month) else r.month, r.indicator): r.value
+           for r in mart.itertuples() if not r.indicator.startswith(RECONCILIATION_PREFIXES)}
+    assert set(got) == set(want)
+    assert {k: (got[k], v) for k, v in want.items() if abs(got[k] - v) > 1e-6} == {}
+    assert {k[0] for k in want} == {"province", "region", "national"}
+
+
 def test_levels_add_up(run):
     _, db = run
     sums = q(db, """
