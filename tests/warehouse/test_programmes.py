@@ -146,6 +146,12 @@ def test_targeting_inclusion_and_exclusion(db: Path):
     assert rows[URBAN_LYCEE] == ["1002", 1, 0, 1, 0, 1, 1, 0, 0]     # TC: level outside the programme
 
 
+def test_targeting_by_commune_sums_its_schools(db: Path):
+    rows = {c: r for c, *r in _q(db, """select commune_code, schools, eligible_pupils, covered_eligible,
+                                        inclusion_errors, exclusion_candidates from mart.tayssir_targeting_by_commune""")}
+    assert rows == {"1001": [2, 7, 5, 0, 2], "1002": [2, 0, 0, 2, 0]}
+
+
 def test_boarding_grantees_against_capacity(db: Path):
     assert _q(db, """select school_code, boarding_capacity, internat_grantees, over_capacity
                      from mart.boarding_capacity""") == [(RURAL_COLLEGE, 1, 2, True)]
