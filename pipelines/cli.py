@@ -78,6 +78,23 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """Reload a school year (optionally one directorate) from the landing zone, whatever changed."""
+    from daam.config import ConfigError
+
+    try:
+        load_settings().programme_rules(args.school_year)
+    except ConfigError as exc:
+        print(f"daam: {exc}", file=sys.stderr)
+        return 2
+    if args.province and args.province not in load_settings().provinces:
+        print(f"daam: unknown directorate code {args.province} (see configs/reference/provinces.csv)", file=sys.stderr)
+        return 2
+    load = argparse.Namespace(landing=args.landing, warehouse=args.warehouse, verbose=args.verbose,
+                              school_year=args.school_year, province=args.province, force=True)
+    return cmd_load(load)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from warehouse.report import headline_indicators
 
@@ -205,6 +222,15 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("--force", action="store_true",
                       help="reload every partition, even those whose inputs did not change")
     load.set_defaults(func=cmd_load)
+
+    backfill = sub.add_parser("backfill", help="reload a school year (or one directorate-year) from the landing "
+                              "zone, whether or not its files changed")
+    backfill.add_argument("--school-year", required=True, help="e.g. 2022-2023")
+    backfill.add_argument("--province", help="only this directorate code")
+    backfill.add_argument("--landing", help=f"landing root (default: $DAAM_LANDING or {DEFAULT_LANDING})")
+    backfill.add_argument("--warehouse", help=f"DuckDB file (default: $DAAM_WAREHOUSE or {DEFAULT_WAREHOUSE})")
+    backfill.add_argument("--verbose", action="store_true", help="show Dagster's own log")
+    backfill.set_defaults(func=cmd_backfill)
 
     demo = sub.add_parser("demo", help="generate the demo landing zone, load it, show indicators")
     demo.add_argument("--landing", default=DEMO_LANDING)

@@ -5,15 +5,17 @@ from __future__ import annotations
 from dagster import Definitions
 
 from assets.core import core_facts
+from assets.cycle import tayssir_month_close
 from assets.landing import landing_inventory
 from assets.mart import indicators
 from assets.monitoring import data_docs, outliers, quality_history
 from assets.raw import raw_files
 from assets.staging import staging_tables
 from pipelines.alerts import AlertNotifier
-from pipelines.jobs import landing_scan_job, partition_load_job, quality_monitoring_job
+from pipelines.jobs import landing_scan_job, partition_load_job, quality_monitoring_job, tayssir_cycle_job
+from pipelines.landing_sensor import landing_sensor
 from pipelines.resources import LandingZone, Warehouse, landing_from_env, warehouse_from_env
-from pipelines.schedules import nightly_quality_monitoring
+from pipelines.schedules import nightly_quality_monitoring, tayssir_monthly_cycle
 from pipelines.sensors import failed_check_sensor
 
 
@@ -22,10 +24,10 @@ def build_definitions(landing: str | None = None, warehouse: str | None = None) 
     DAAM_WAREHOUSE, else data/landing and data/warehouse.duckdb)."""
     return Definitions(
         assets=[landing_inventory, raw_files, staging_tables, core_facts, indicators, outliers, quality_history,
-                data_docs],
-        jobs=[landing_scan_job, partition_load_job, quality_monitoring_job],
-        schedules=[nightly_quality_monitoring],
-        sensors=[failed_check_sensor],
+                data_docs, tayssir_month_close],
+        jobs=[landing_scan_job, partition_load_job, quality_monitoring_job, tayssir_cycle_job],
+        schedules=[nightly_quality_monitoring, tayssir_monthly_cycle],
+        sensors=[failed_check_sensor, landing_sensor],
         resources={
             "landing": LandingZone(root=landing or landing_from_env()),
             "warehouse": Warehouse(database=warehouse or warehouse_from_env()),

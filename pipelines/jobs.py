@@ -9,7 +9,7 @@ from assets.landing import landing_inventory
 from assets.mart import indicators
 from assets.raw import raw_files
 from assets.staging import staging_tables
-from pipelines.partitions import year_province_partitions
+from pipelines.partitions import month_province_partitions, year_province_partitions
 
 landing_scan_job = define_asset_job(
     "landing_scan",
@@ -31,4 +31,12 @@ quality_monitoring_job = define_asset_job(
     selection=AssetSelection.groups("monitoring"),
     description="The quality watch over the whole warehouse: outliers, the run's history and scores, "
                 "Great Expectations Data Docs.",
+)
+
+tayssir_cycle_job = define_asset_job(
+    "tayssir_monthly_cycle",
+    selection=AssetSelection.groups("cycle"),
+    partitions_def=month_province_partitions,
+    description="Close one school month of Tayssir for one directorate (compliance, entitlement, missing "
+                "attendance).",
 )

@@ -1,9 +1,15 @@
-"""Partitions: school year × provincial directorate. Never a partition per school: 82
-directorates × a few years stays small enough for the UI and the scheduler."""
+"""Partitions. The load: school year × provincial directorate (7 × 82 = 574). The monthly Tayssir
+cycle: school month × directorate (about 80 months × 82). Never a partition per school (12,300
+schools × months would freeze the UI and the scheduler)."""
 
 from __future__ import annotations
 
-from dagster import MultiPartitionKey, MultiPartitionsDefinition, StaticPartitionsDefinition
+from dagster import (
+    MonthlyPartitionsDefinition,
+    MultiPartitionKey,
+    MultiPartitionsDefinition,
+    StaticPartitionsDefinition,
+)
 
 from daam.config import load_settings
 
@@ -14,6 +20,25 @@ province_partitions = StaticPartitionsDefinition(sorted(_settings.provinces))
 year_province_partitions = MultiPartitionsDefinition(
     {"school_year": school_year_partitions, "province": province_partitions}
 )
+
+
+# Calendar months from the first configured school year's September to the last one's June (July
+# and August are partitions too, with nothing to do: a time window has no holes).
+school_month_partitions = MonthlyPartitionsDefinition(
+    start_date=f"{_settings.school_years[0][:4]}-09", end_date=f"{_settings.school_years[-1][5:]}-07", fmt="%Y-%m")
+month_province_partitions = MultiPartitionsDefinition(
+    {"month": school_month_partitions, "province": province_partitions}
+)
+
+
+def month_partition_key(month: str, province_code: str) -> MultiPartitionKey:
+    return MultiPartitionKey({"month": month, "province": province_code})
+
+
+def split_month_key(key) -> tuple[str, str]:
+    """(month YYYY-MM, province_code) of a month × directorate key."""
+    dims = key.keys_by_dimension
+    return dims["month"], dims["province"]
 
 
 def partition_key(school_year: str, province_code: str) -> MultiPartitionKey:

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from dagster import DefaultScheduleStatus, ScheduleDefinition
+from datetime import date
 
-from pipelines.jobs import quality_monitoring_job
+from dagster import (
+    DefaultScheduleStatus,
+    RunRequest,
+    ScheduleDefinition,
+    ScheduleEvaluationContext,
+    SkipReason,
+    schedule,
+)
+
+from daam.config import load_settings
+from pipelines.jobs import quality_monitoring_job, tayssir_cycle_job
+from pipelines.partitions import month_partition_key
 
 TIMEZONE = "Africa/Casablanca"
 
@@ -17,3 +28,19 @@ nightly_quality_monitoring = ScheduleDefinition(
     description="Every night at 02:30, after the day's loads: monitors open the day on fresh scores, "
                 "outliers and Data Docs.",
 )
+
+
+@schedule(name="tayssir_monthly_cycle", job=tayssir_cycle_job, cron_schedule="0 6 11 * *",
+          execution_timezone=TIMEZONE, default_status=DefaultScheduleStatus.RUNNING,
+          description="On the 11th at 06:00, once the previous month's attendance was due (deadline: the 10th, "
+                      "configs/completeness.yaml): close that month for every directorate.")
+def tayssir_monthly_cycle(context: ScheduleEvaluationContext):
+    """On the 11th, after the attendance deadline: close the previous school month everywhere."""
+    settings = load_settings()
+    today = context.scheduled_execution_time.date() if context.scheduled_execution_time else date.today()
+    previous = date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1).strftime("%Y-%m")
+    school_months = {m for y in settings.school_years for m in settings.months_of(y)}
+    if previous not in school_months:
+        return SkipReason(f"{previous} is not a school month: nothing to close")
+    return [RunRequest(run_key=f"tayssir-cycle|{previous}|{p}", partition_key=month_partition_key(previous, p))
+            for p in sorted(settings.provinces)]

@@ -10,7 +10,7 @@ EXPECTED_ASSETS = sorted(
      "core/dim_pupil", "core/pupil_identity", "core/fct_submission", "mart/indicators",
      "ops/outlier", "ops/quality_history", "ops/data_docs",
      "mart/tayssir_reconciliation", "mart/tayssir_targeting", "mart/boarding_capacity",
-     "mart/schoolbag_needs", "mart/schoolbag_forecast"]
+     "mart/schoolbag_needs", "mart/schoolbag_forecast", "mart/tayssir_month_close"]
     + [f"raw/{t}" for t in ("students", "tayssir_beneficiaries", "attendance", "schoolbags", "boarding_grants",
                              "canteen_meals", "tayssir_payments")]
     + [f"staging/{t}" for t in ("students", "tayssir_beneficiaries", "attendance", "schoolbags", "boarding_grants",
@@ -67,6 +67,17 @@ def test_schedules_and_sensors():
     assert schedule.execution_timezone == "Africa/Casablanca"
     sensor = defs.resolve_sensor_def("failed_check_sensor")
     assert "alert_notifier" in sensor.required_resource_keys
+    landing = defs.resolve_sensor_def("landing_sensor")
+    assert {j.name for j in landing.jobs} == {"landing_scan", "partition_load"}
+    cycle = defs.resolve_schedule_def("tayssir_monthly_cycle")
+    assert cycle.job_name == "tayssir_monthly_cycle" and cycle.cron_schedule == "0 6 11 * *"
+
+
+def test_monthly_partitions_per_directorate():
+    job = defs.resolve_job_def("tayssir_monthly_cycle")
+    keys = job.partitions_def.get_partition_keys()
+    assert len(keys) == 82 * 82  # calendar months 2019-09 .. 2026-06 x directorates: thousands, not millions
+    assert "2022-10|110" in keys
 
 
 def test_every_asset_is_documented():

@@ -205,3 +205,18 @@ def test_reading_and_staging_in_batches_give_the_same_result(small_landing: Path
 
 
 ATTENDANCE_B = "massar_code,unjustified_absence_days\nJ130245871,0\nJ130245872,4\nJ888888888,0\n"
+
+
+def test_backfill_reloads_a_directorate_year_even_unchanged(loaded: Path, small_landing: Path, capsys):
+    from pipelines.cli import main
+
+    before = _q(loaded, "select run_id from ops.partition_load")
+    assert main(["backfill", "--school-year", YEAR, "--province", "110", "--landing", str(small_landing),
+                 "--warehouse", str(loaded)]) == 0
+    assert "loaded 1 partition(s)" in capsys.readouterr().out
+    after = _q(loaded, "select run_id from ops.partition_load")
+    assert len(after) == 1 and after != before  # loaded again, by a new run
+    assert _indicator(loaded, "school", SCHOOL_A, "enrolled_pupils") == 3
+    assert main(["backfill", "--school-year", "2031-2032", "--landing", str(small_landing),
+                 "--warehouse", str(loaded)]) == 2
+    assert "2031-2032" in capsys.readouterr().err

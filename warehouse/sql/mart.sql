@@ -57,3 +57,13 @@ select school_year, province_code, commune_code, count(*) as schools,
        sum(inclusion_errors) as inclusion_errors, sum(exclusion_candidates) as exclusion_candidates
 from mart.tayssir_targeting
 group by all;
+
+-- The monthly Tayssir cycle (sql/mart/tayssir_month_close.sql): per school and school month,
+-- after the attendance deadline, what the month owes and what is still missing.
+create table if not exists mart.tayssir_month_close (
+  school_year varchar, month varchar, province_code varchar, school_code varchar,
+  active_beneficiaries integer, compliant_pupils integer, entitlement_mad decimal(14, 2),
+  not_paid_over_threshold integer, not_paid_no_attendance integer, not_paid_level integer,
+  attendance_expected boolean, attendance_received boolean, attendance_on_time boolean,
+  closed_at timestamp
+);
