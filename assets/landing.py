@@ -15,6 +15,7 @@ from dagster import (
 from assets.keys import key
 from daam.config import load_settings
 from pipelines.resources import LandingZone, Warehouse
+from pipelines.retry import retry_transient_io
 from warehouse.db import log_step, transaction
 from warehouse.referential import scan_landing
 
@@ -46,7 +47,7 @@ def landing_inventory(context: AssetExecutionContext, landing: LandingZone, ware
     record every refused file (unknown school, path outside the layout, links, bad names)."""
     settings = load_settings()
     started = datetime.now()
-    with warehouse.connect() as con:
+    with retry_transient_io(context.log, context.retry_number), warehouse.connect() as con:
         with transaction(con):
             stats = scan_landing(con, landing.path, settings, context.run_id)
             log_step(con, context.run_id, "landing_inventory", None, started, str(stats))

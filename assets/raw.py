@@ -8,6 +8,7 @@ from assets.keys import key
 from daam.config import PERIOD_RECORD_TYPES, load_settings
 from pipelines.partitions import split_key, year_province_partitions
 from pipelines.resources import LandingZone, Warehouse
+from pipelines.retry import retry_transient_io
 from warehouse.db import log_step, transaction
 from warehouse.raw_load import load_files
 
@@ -27,7 +28,7 @@ def raw_files(context: AssetExecutionContext, landing: LandingZone, warehouse: W
     school_year, province = split_key(context.partition_key)
     settings = load_settings()
     started = datetime.now()
-    with warehouse.connect() as con:
+    with retry_transient_io(context.log, context.retry_number), warehouse.connect() as con:
         files = con.execute("""
             select file_path, record_type, school_year, period, school_code, province_code, content_sha256, refusal,
                    modified_at
