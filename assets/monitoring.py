@@ -7,15 +7,18 @@ from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
+    AssetSpec,
     MaterializeResult,
     MetadataValue,
     asset,
+    multi_asset,
 )
 
 from assets.keys import key
 from pipelines.resources import Warehouse
 from quality_checks.data_docs import build_data_docs
 from warehouse.db import log_step, transaction
+from warehouse.dedup import build_dedup
 from warehouse.outliers import detect_outliers
 from warehouse.quality_history import ensure_score_view, record_run
 
@@ -82,3 +85,36 @@ def data_docs(context: AssetExecutionContext, warehouse: Warehouse) -> Materiali
         "suites": len(result.suites), "sampled": result.sampled,
         "suites_failing": MetadataValue.json(failed),
     })
+
+
+DEDUP_DOCS = {
+    "mart/pupil_in_two_schools": (
+        "One Massar code on two schools' accepted rosters (one row per school month) or active on two schools' "
+        "Tayssir lists in the same month, across directorates, with the school holding the pupil each month "
+        "(its attendance that month, else the latest roster)."),
+    "mart/household": (
+        "Children, schools, directorates and Tayssir beneficiaries per guardian, keyed by a hash of the guardian "
+        "CIN of the rosters; members in mart.household_member."),
+    "ops/duplicate_candidate": (
+        "Possible same pupil under two Massar codes (same normalised Arabic name, birth date and school commune) "
+        "for review: needs_review → unique | duplicate; decisions kept across runs, vanished pairs get "
+        "resolved_at."),
+}
+
+
+@multi_asset(specs=[AssetSpec(key(k), group_name="monitoring", kinds={"duckdb"}, description=doc,
+                              deps=[key("core/fct_enrolment"), key("core/fct_attendance"),
+                                    key("core/fct_tayssir_month"), key("core/pupil_identity")])
+                    for k, doc in DEDUP_DOCS.items()],
+             can_subset=False, pool="duckdb_writer")
+def dedup(context: AssetExecutionContext, warehouse: Warehouse):
+    """De-duplicate beneficiaries over every directorate, each school year: pupils on two schools'
+    rosters or Tayssir lists (with the holding school per month), households by guardian, and
+    fuzzy duplicate candidates for review (reviewers' decisions are kept)."""
+    started = datetime.now()
+    with warehouse.connect() as con:
+        counts = build_dedup(con)  # one transaction per school year
+        log_step(con, context.run_id, "dedup", None, started, str(counts))
+    for k in DEDUP_DOCS:
+        yield MaterializeResult(asset_key=key(k), metadata={n: v for n, v in counts.items()
+                                                            if isinstance(v, (int, float, str))})

@@ -8,7 +8,7 @@ from assets.core import core_facts
 from assets.cycle import tayssir_month_close
 from assets.landing import landing_inventory
 from assets.mart import indicators
-from assets.monitoring import data_docs, outliers, quality_history
+from assets.monitoring import data_docs, dedup, outliers, quality_history
 from assets.raw import raw_files
 from assets.staging import staging_tables
 from pipelines.alerts import AlertNotifier
@@ -24,7 +24,7 @@ def build_definitions(landing: str | None = None, warehouse: str | None = None) 
     DAAM_WAREHOUSE, else data/landing and data/warehouse.duckdb)."""
     return Definitions(
         assets=[landing_inventory, raw_files, staging_tables, core_facts, indicators, outliers, quality_history,
-                data_docs, tayssir_month_close],
+                data_docs, dedup, tayssir_month_close],
         jobs=[landing_scan_job, partition_load_job, quality_monitoring_job, tayssir_cycle_job],
         schedules=[nightly_quality_monitoring, tayssir_monthly_cycle],
         sensors=[failed_check_sensor, landing_sensor],

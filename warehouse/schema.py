@@ -81,6 +81,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         _ensure_table(con, f"staging.{rt}", staging_columns(settings, rt))
     for name in ("ops.sql", "core.sql", "mart.sql", "mart/schoolbag_tables.sql"):
         run_sql(con, name)
+    from warehouse.dedup import ensure_dedup_tables  # dedup imports this module
+
+    ensure_dedup_tables(con)
 
 
 def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:

@@ -10,7 +10,8 @@ EXPECTED_ASSETS = sorted(
      "core/dim_pupil", "core/pupil_identity", "core/fct_submission", "mart/indicators",
      "ops/outlier", "ops/quality_history", "ops/data_docs",
      "mart/tayssir_reconciliation", "mart/tayssir_targeting", "mart/boarding_capacity",
-     "mart/schoolbag_needs", "mart/schoolbag_forecast", "mart/tayssir_month_close"]
+     "mart/schoolbag_needs", "mart/schoolbag_forecast", "mart/tayssir_month_close",
+     "mart/pupil_in_two_schools", "mart/household", "ops/duplicate_candidate"]
     + [f"raw/{t}" for t in ("students", "tayssir_beneficiaries", "attendance", "schoolbags", "boarding_grants",
                              "canteen_meals", "tayssir_payments")]
     + [f"staging/{t}" for t in ("students", "tayssir_beneficiaries", "attendance", "schoolbags", "boarding_grants",
@@ -58,7 +59,8 @@ def test_jobs_and_partitions():
     monitoring = defs.resolve_job_def("quality_monitoring")
     assert monitoring.partitions_def is None
     assert {k.to_user_string() for k in monitoring.asset_layer.executable_asset_keys} == {
-        "ops/outlier", "ops/quality_history", "ops/data_docs"}
+        "ops/outlier", "ops/quality_history", "ops/data_docs", "mart/pupil_in_two_schools", "mart/household",
+        "ops/duplicate_candidate"}
 
 
 def test_schedules_and_sensors():
