@@ -12,11 +12,23 @@ from assets.monitoring import data_docs, dedup, outliers, quality_history
 from assets.raw import raw_files
 from assets.staging import staging_tables
 from pipelines.alerts import AlertNotifier
-from pipelines.jobs import landing_scan_job, partition_load_job, quality_monitoring_job, tayssir_cycle_job
+from pipelines.jobs import (
+    landing_scan_job,
+    partition_load_job,
+    quality_monitoring_job,
+    sql_extract_job,
+    tayssir_cycle_job,
+)
 from pipelines.landing_sensor import landing_sensor
 from pipelines.resources import LandingZone, Warehouse, landing_from_env, warehouse_from_env
-from pipelines.schedules import nightly_quality_monitoring, tayssir_monthly_cycle
+from pipelines.schedules import (
+    nightly_quality_monitoring,
+    sql_extract_hourly,
+    sql_extract_nightly_full,
+    tayssir_monthly_cycle,
+)
 from pipelines.sensors import failed_check_sensor
+from pipelines.sql_source import MassarReplica, sql_extract
 
 
 def build_definitions(landing: str | None = None, warehouse: str | None = None) -> Definitions:
@@ -24,14 +36,15 @@ def build_definitions(landing: str | None = None, warehouse: str | None = None) 
     DAAM_WAREHOUSE, else data/landing and data/warehouse.duckdb)."""
     return Definitions(
         assets=[landing_inventory, raw_files, staging_tables, core_facts, indicators, outliers, quality_history,
-                data_docs, dedup, tayssir_month_close],
-        jobs=[landing_scan_job, partition_load_job, quality_monitoring_job, tayssir_cycle_job],
-        schedules=[nightly_quality_monitoring, tayssir_monthly_cycle],
+                data_docs, dedup, tayssir_month_close, sql_extract],
+        jobs=[landing_scan_job, partition_load_job, quality_monitoring_job, tayssir_cycle_job, sql_extract_job],
+        schedules=[nightly_quality_monitoring, tayssir_monthly_cycle, sql_extract_hourly, sql_extract_nightly_full],
         sensors=[failed_check_sensor, landing_sensor],
         resources={
             "landing": LandingZone(root=landing or landing_from_env()),
             "warehouse": Warehouse(database=warehouse or warehouse_from_env()),
             "alert_notifier": AlertNotifier(),
+            "massar_replica": MassarReplica(),
         },
     )
 

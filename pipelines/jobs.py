@@ -10,6 +10,7 @@ from assets.mart import indicators
 from assets.raw import raw_files
 from assets.staging import staging_tables
 from pipelines.partitions import month_province_partitions, year_province_partitions
+from pipelines.sql_source import sql_extract
 
 landing_scan_job = define_asset_job(
     "landing_scan",
@@ -39,4 +40,11 @@ tayssir_cycle_job = define_asset_job(
     partitions_def=month_province_partitions,
     description="Close one school month of Tayssir for one directorate (compliance, entitlement, missing "
                 "attendance).",
+)
+
+sql_extract_job = define_asset_job(
+    "sql_extract",
+    selection=AssetSelection.assets(sql_extract),
+    description="Write the changed groups of the Massar replica (DAAM_SQL_URL) into the landing zone as files; "
+                "the landing sensor then loads them like any school's file.",
 )

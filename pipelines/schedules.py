@@ -14,7 +14,7 @@ from dagster import (
 )
 
 from daam.config import load_settings
-from pipelines.jobs import quality_monitoring_job, tayssir_cycle_job
+from pipelines.jobs import quality_monitoring_job, sql_extract_job, tayssir_cycle_job
 from pipelines.partitions import month_partition_key
 
 TIMEZONE = "Africa/Casablanca"
@@ -44,3 +44,25 @@ def tayssir_monthly_cycle(context: ScheduleEvaluationContext):
         return SkipReason(f"{previous} is not a school month: nothing to close")
     return [RunRequest(run_key=f"tayssir-cycle|{previous}|{p}", partition_key=month_partition_key(previous, p))
             for p in sorted(settings.provinces)]
+
+
+sql_extract_hourly = ScheduleDefinition(
+    name="sql_extract_hourly",
+    job=sql_extract_job,
+    cron_schedule="5 * * * *",
+    execution_timezone=TIMEZONE,
+    default_status=DefaultScheduleStatus.STOPPED,
+    description="Every hour: bring the replica's changed rows in (incremental by updated_at). Stopped until a "
+                "replica is configured (DAAM_SQL_URL).",
+)
+
+sql_extract_nightly_full = ScheduleDefinition(
+    name="sql_extract_nightly_full",
+    job=sql_extract_job,
+    cron_schedule="0 2 * * *",
+    execution_timezone=TIMEZONE,
+    default_status=DefaultScheduleStatus.STOPPED,
+    run_config={"ops": {"landing__sql_extract": {"config": {"full": True}}}},
+    description="Every night at 02:00: a full pass catches deleted rows and late commits; files whose content "
+                "did not change are not rewritten. Stopped until a replica is configured.",
+)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dagster import build_schedule_context
+
 from pipelines.definitions import defs
 
 EXPECTED_ASSETS = sorted(
@@ -11,7 +13,7 @@ EXPECTED_ASSETS = sorted(
      "ops/outlier", "ops/quality_history", "ops/data_docs",
      "mart/tayssir_reconciliation", "mart/tayssir_targeting", "mart/boarding_capacity",
      "mart/schoolbag_needs", "mart/schoolbag_forecast", "mart/tayssir_month_close",
-     "mart/pupil_in_two_schools", "mart/household", "ops/duplicate_candidate"]
+     "mart/pupil_in_two_schools", "mart/household", "ops/duplicate_candidate", "landing/sql_extract"]
     + [f"raw/{t}" for t in ("students", "tayssir_beneficiaries", "attendance", "schoolbags", "boarding_grants",
                              "canteen_meals", "tayssir_payments")]
     + [f"staging/{t}" for t in ("students", "tayssir_beneficiaries", "attendance", "schoolbags", "boarding_grants",
@@ -63,7 +65,7 @@ def test_jobs_and_partitions():
         "ops/duplicate_candidate"}
 
 
-def test_schedules_and_sensors():
+def test_schedules_and_sensors(monkeypatch):
     schedule = defs.resolve_schedule_def("nightly_quality_monitoring")
     assert schedule.job_name == "quality_monitoring" and schedule.cron_schedule == "30 2 * * *"
     assert schedule.execution_timezone == "Africa/Casablanca"
@@ -71,6 +73,13 @@ def test_schedules_and_sensors():
     assert "alert_notifier" in sensor.required_resource_keys
     landing = defs.resolve_sensor_def("landing_sensor")
     assert {j.name for j in landing.jobs} == {"landing_scan", "partition_load"}
+    nightly_full = defs.resolve_schedule_def("sql_extract_nightly_full")
+    assert nightly_full.job_name == "sql_extract"
+    from dagster import validate_run_config
+
+    monkeypatch.setenv("DAAM_SQL_URL", "sqlite:///replica.db")  # the URL is read at run time only
+    validate_run_config(defs.resolve_job_def("sql_extract"), nightly_full.evaluate_tick(
+        build_schedule_context()).run_requests[0].run_config)
     cycle = defs.resolve_schedule_def("tayssir_monthly_cycle")
     assert cycle.job_name == "tayssir_monthly_cycle" and cycle.cron_schedule == "0 6 11 * *"
 
