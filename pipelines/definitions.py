@@ -9,12 +9,14 @@ from assets.cycle import tayssir_month_close
 from assets.landing import landing_inventory
 from assets.mart import indicators
 from assets.monitoring import data_docs, dedup, outliers, quality_history
+from assets.publish import published_snapshot
 from assets.raw import raw_files
 from assets.staging import staging_tables
 from pipelines.alerts import AlertNotifier
 from pipelines.jobs import (
     landing_scan_job,
     partition_load_job,
+    publish_job,
     quality_monitoring_job,
     sql_extract_job,
     tayssir_cycle_job,
@@ -36,8 +38,9 @@ def build_definitions(landing: str | None = None, warehouse: str | None = None) 
     DAAM_WAREHOUSE, else data/landing and data/warehouse.duckdb)."""
     return Definitions(
         assets=[landing_inventory, raw_files, staging_tables, core_facts, indicators, outliers, quality_history,
-                data_docs, dedup, tayssir_month_close, sql_extract],
-        jobs=[landing_scan_job, partition_load_job, quality_monitoring_job, tayssir_cycle_job, sql_extract_job],
+                data_docs, dedup, tayssir_month_close, sql_extract, published_snapshot],
+        jobs=[landing_scan_job, partition_load_job, quality_monitoring_job, tayssir_cycle_job, sql_extract_job,
+              publish_job],
         schedules=[nightly_quality_monitoring, tayssir_monthly_cycle, sql_extract_hourly, sql_extract_nightly_full],
         sensors=[failed_check_sensor, landing_sensor],
         resources={

@@ -48,3 +48,9 @@ sql_extract_job = define_asset_job(
     description="Write the changed groups of the Massar replica (DAAM_SQL_URL) into the landing zone as files; "
                 "the landing sensor then loads them like any school's file.",
 )
+
+publish_job = define_asset_job(
+    "publish_snapshot",
+    selection=AssetSelection.groups("publish"),
+    description="Swap in a fresh read-only copy of the warehouse for analysts (only when no load is writing).",
+)

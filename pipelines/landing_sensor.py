@@ -15,6 +15,9 @@ its observations in the cursor:
    run key `<year>|<directorate>|<fingerprint>`: a file never triggers twice, and after a
    restart the fingerprints, kept in the warehouse, say what is still to load.
 
+4. **Publish.** When every partition is loaded, no run is queued or running, and the working
+   file is newer than the readers' copy, one `publish_snapshot` run swaps a fresh copy in.
+
 The cursor is JSON: the last observations, the digest last scanned. Losing it costs one rescan.
 """
 
@@ -38,10 +41,11 @@ from dagster import (
     sensor,
 )
 
-from pipelines.jobs import landing_scan_job, partition_load_job
+from pipelines.jobs import landing_scan_job, partition_load_job, publish_job
 from pipelines.partitions import partition_key
 from pipelines.resources import LandingZone, Warehouse
 from warehouse.fingerprint import partition_fingerprints, unchanged
+from warehouse.publish import published_path
 
 SETTLE_ENV = "DAAM_LANDING_SETTLE_SECONDS"
 WHY = "Loads what lands: new or changed files trigger the landing scan, then the loads of the partitions they touch."
@@ -85,7 +89,18 @@ def _scan_status(context: SensorEvaluationContext, run_key: str) -> DagsterRunSt
     return runs[0].status if runs else None
 
 
-@sensor(name="landing_sensor", jobs=[landing_scan_job, partition_load_job], minimum_interval_seconds=60,
+def _needs_publish(context: SensorEvaluationContext, warehouse: Path) -> bool:
+    """The working file changed after the readers' copy, and no run that writes it is queued or
+    running (publishing between two partition runs would publish half a load)."""
+    published = published_path(warehouse)
+    if not warehouse.exists() or (published.exists() and published.stat().st_mtime_ns >= warehouse.stat().st_mtime_ns):
+        return False
+    active = context.instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.QUEUED, DagsterRunStatus.STARTING,
+                                                            DagsterRunStatus.STARTED]), limit=1)
+    return not active
+
+
+@sensor(name="landing_sensor", jobs=[landing_scan_job, partition_load_job, publish_job], minimum_interval_seconds=60,
         default_status=DefaultSensorStatus.RUNNING, description=WHY)
 def landing_sensor(context: SensorEvaluationContext, landing: LandingZone, warehouse: Warehouse):
     state = json.loads(context.cursor) if context.cursor else {}
@@ -118,6 +133,10 @@ def landing_sensor(context: SensorEvaluationContext, landing: LandingZone, wareh
     requests = [RunRequest(run_key=f"{y}|{p}|{fingerprints[(y, p)]}", job_name=partition_load_job.name,
                            partition_key=partition_key(y, p)) for y, p in todo]
     if not requests:
+        if _needs_publish(context, Path(warehouse.database)):
+            return SensorResult(run_requests=[RunRequest(
+                run_key=f"publish:{Path(warehouse.database).stat().st_mtime_ns}", job_name=publish_job.name)],
+                cursor=json.dumps(state))
         return SensorResult(skip_reason=SkipReason("every partition is loaded from its current files"),
                             cursor=json.dumps(state))
     return SensorResult(run_requests=requests, cursor=json.dumps(state))

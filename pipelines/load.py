@@ -14,6 +14,7 @@ from dagster import DagsterInstance
 from pipelines.definitions import build_definitions
 from pipelines.partitions import partition_key
 from warehouse.fingerprint import partition_fingerprints, unchanged
+from warehouse.publish import PublishError, publish
 from warehouse.referential import partitions_in_inventory
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -24,6 +25,7 @@ class LoadReport:
     partitions: list[tuple[str, str]] = field(default_factory=list)  # loaded in this run
     unchanged: list[tuple[str, str]] = field(default_factory=list)  # skipped: same inputs as last time
     failed: list[str] = field(default_factory=list)
+    published: Path | None = None  # the analysts' read-only copy, refreshed at the end of the load
 
     @property
     def ok(self) -> bool:
@@ -75,6 +77,9 @@ def run_load(landing: str | Path, warehouse: str | Path, years: list[str] | None
         report.partitions.append((year, province))
         if not result.success:  # a successful run recorded its inputs itself (mart/indicators)
             report.failed.append(f"{year}/{province}: {_failure(result)}")
+    # Every partition is in a committed state (loaded, or as it was before a failed run): the
+    # readers' copy can follow.
+    _publish(report, warehouse)
     return report
 
 
@@ -83,4 +88,14 @@ def run_monitoring(warehouse: str | Path, landing: str | Path | None = None, qui
     defs = build_definitions(str(landing) if landing else None, str(warehouse))
     result = defs.resolve_job_def("quality_monitoring").execute_in_process(
         instance=_instance(), raise_on_error=False, run_config=QUIET if quiet else {})
-    return LoadReport(failed=[] if result.success else [f"quality monitoring: {_failure(result)}"])
+    report = LoadReport(failed=[] if result.success else [f"quality monitoring: {_failure(result)}"])
+    _publish(report, warehouse)
+    return report
+
+
+def _publish(report: LoadReport, warehouse: Path | str) -> None:
+    """Refresh the readers' copy; a failure leaves the previous copy published and is reported."""
+    try:
+        report.published = publish(warehouse)
+    except (OSError, duckdb.Error, PublishError) as exc:
+        report.failed.append(f"publishing the readers' copy: {exc}")

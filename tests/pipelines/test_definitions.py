@@ -13,7 +13,8 @@ EXPECTED_ASSETS = sorted(
      "ops/outlier", "ops/quality_history", "ops/data_docs",
      "mart/tayssir_reconciliation", "mart/tayssir_targeting", "mart/boarding_capacity",
      "mart/schoolbag_needs", "mart/schoolbag_forecast", "mart/tayssir_month_close",
-     "mart/pupil_in_two_schools", "mart/household", "ops/duplicate_candidate", "landing/sql_extract"]
+     "mart/pupil_in_two_schools", "mart/household", "ops/duplicate_candidate", "landing/sql_extract",
+     "ops/published_snapshot"]
     + [f"raw/{t}" for t in ("students", "tayssir_beneficiaries", "attendance", "schoolbags", "boarding_grants",
                              "canteen_meals", "tayssir_payments")]
     + [f"staging/{t}" for t in ("students", "tayssir_beneficiaries", "attendance", "schoolbags", "boarding_grants",
@@ -72,7 +73,7 @@ def test_schedules_and_sensors(monkeypatch):
     sensor = defs.resolve_sensor_def("failed_check_sensor")
     assert "alert_notifier" in sensor.required_resource_keys
     landing = defs.resolve_sensor_def("landing_sensor")
-    assert {j.name for j in landing.jobs} == {"landing_scan", "partition_load"}
+    assert {j.name for j in landing.jobs} == {"landing_scan", "partition_load", "publish_snapshot"}
     nightly_full = defs.resolve_schedule_def("sql_extract_nightly_full")
     assert nightly_full.job_name == "sql_extract"
     from dagster import validate_run_config

@@ -69,6 +69,10 @@ def test_scan_then_exactly_the_changed_partitions(ticker: Ticker, tmp_path: Path
     assert [(r.job_name, r.partition_key) for r in loads.run_requests] == [("partition_load", f"110|{YEAR}")]
     assert loads.run_requests[0].run_key.startswith(f"{YEAR}|110|")
     ticker.launch(loads)
+    publish = ticker.tick()  # all loaded, nothing running: the readers' copy follows
+    assert [r.job_name for r in publish.run_requests] == ["publish_snapshot"]
+    ticker.launch(publish)
+    assert (tmp_path / "w.published.duckdb").is_file()
     idle = ticker.tick()
     assert not idle.run_requests and "every partition is loaded" in idle.skip_reason.skip_message
 
@@ -86,6 +90,7 @@ def test_scan_then_exactly_the_changed_partitions(ticker: Ticker, tmp_path: Path
 
     # a restart loses the cursor: one settling tick, the same scan key (already run), nothing to load
     ticker.launch(reload)
+    ticker.launch(ticker.tick())  # publish
     ticker.cursor = None
     assert not ticker.tick().run_requests
     again = ticker.tick()
