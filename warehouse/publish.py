@@ -1,0 +1,159 @@
+"""The published snapshot: the copy of the warehouse that analysts and BI tools read.
+
+DuckDB lets one process write a database file, and while it does, no other process can open the
+file at all, not even read-only ("IO Error: Could not set lock on file ... Conflicting lock is
+held"). The other way round is as bad: a reader holding the working file open between two steps
+of a load makes the next step's connection fail. And a reader that does get in between two steps
+sees the warehouse half-loaded (a partition's raw rows and manifest already new, its indicators
+still old; one directorate of a school year reloaded, the next not yet). So readers never open the
+working file: they open `published_path(warehouse)` (`warehouse.duckdb` -> `warehouse.published.duckdb`),
+**read-only**, and that file only ever holds the state at the end of a complete load.
+
+`publish(warehouse)` makes it, once a load is over:
+
+1. open the working file read-write, retrying while another process still holds it (that keeps
+   any other process from writing it until the copy is done), and `CHECKPOINT`, so that every
+   committed transaction is in the file itself and the write-ahead log is empty;
+2. copy the file's bytes to `<published>.tmp-<pid>` next to it (same folder, same file system), fsync
+   it, and close the working file;
+3. open the copy read-only and check that it has the same tables with the same row counts;
+4. make it read-only (mode 0444: a process that is not root cannot open it read-write by mistake)
+   and `os.replace` it onto the published name, then fsync the folder.
+
+The rename is atomic: a reader that opens the published name gets the whole old file or the whole
+new one, never a mix, and never "file not found". A reader that opened the old file keeps reading
+it, unchanged, until it closes its connection (POSIX: the old inode lives on while a descriptor
+is open; its disk space is freed at the last close). Beware DuckDB's instance cache: within one
+process, `duckdb.connect(path)` while another connection to the same path is still open returns a
+connection to the *same* database instance, i.e. the old snapshot; a reader sees the new snapshot
+once all its connections to the file are closed and it connects again.
+
+Why a byte copy and not `ATTACH` + `COPY FROM DATABASE`: on the province-scale demo warehouse
+(262 MB, 2 cores) the checkpoint and byte copy take 0.3-0.4 s; `COPY FROM DATABASE` into a fresh
+file takes 21 s (it re-reads and re-compresses every table; its output is 25 % smaller, 198 MB,
+since it leaves out the free blocks). The byte copy is consistent because nothing writes the file
+between the checkpoint and the end of the copy: this process holds the only read-write handle.
+
+One snapshot is kept, no history: the previous one is replaced (and vanishes once its last reader
+closes it). Disk needed during a publish: the working file, the published file and the new copy.
+
+The contract: **publish only when no load is writing and no partition is half-loaded**, that is
+after all the partition runs of a load have ended (`run_load` calls it at its end; in Dagster, a
+publish step runs in the `duckdb_writer` pool once no other run that writes the warehouse is in
+progress). The file lock keeps a *writing step* of another process out during the copy, but it
+cannot tell that a load is between two steps: publishing then would publish that half-loaded
+state, which is what this module exists to prevent.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import duckdb
+
+PUBLISHED = ".published"
+TMP_MARK = ".tmp-"
+
+
+class PublishError(RuntimeError):
+    """The copy did not match the working file; the published snapshot was left as it was."""
+
+
+def published_path(warehouse: str | Path) -> Path:
+    """Where the snapshot of `warehouse` is published: `x.duckdb` -> `x.published.duckdb`."""
+    warehouse = Path(warehouse)
+    stem, suffix = (warehouse.stem, warehouse.suffix) if warehouse.suffix else (warehouse.name, ".duckdb")
+    if stem.endswith(PUBLISHED):
+        raise ValueError(f"{warehouse} is already a published snapshot, not a working warehouse")
+    return warehouse.with_name(f"{stem}{PUBLISHED}{suffix}")
+
+
+def publish(warehouse: str | Path, lock_timeout: float = 120.0) -> Path:
+    """Copy the working `warehouse` to its published snapshot, atomically; return the snapshot's path.
+
+    Call it only when no load is writing the warehouse (see the module's contract). Waits up to
+    `lock_timeout` seconds for another process to release the file, then raises the lock error.
+    On any failure the previous snapshot stays published and no temporary file is left."""
+    warehouse = Path(warehouse)
+    if not warehouse.is_file():
+        raise FileNotFoundError(f"warehouse {warehouse} does not exist: nothing to publish")
+    target = published_path(warehouse)
+    _remove_stale_copies(target)
+    tmp = target.with_name(f"{target.name}{TMP_MARK}{os.getpid()}")
+    try:
+        con = _connect_read_write(warehouse, lock_timeout)
+        try:
+            con.execute("checkpoint")
+            expected = _table_rows(con)
+            shutil.copyfile(warehouse, tmp)
+            _fsync(tmp)
+        finally:
+            con.close()
+        _check_copy(tmp, expected)
+        os.chmod(tmp, 0o444)
+        # A write-ahead log next to the published name would be replayed onto the new file by its
+        # next reader: the snapshot is never written, so one can only be left by a misuse.
+        Path(f"{target}.wal").unlink(missing_ok=True)
+        os.replace(tmp, target)
+        _fsync(target.parent)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _connect_read_write(warehouse: Path, timeout: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + timeout
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(warehouse))
+        except duckdb.IOException:  # another process holds the file (a load step, a reader)
+            if time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+def _table_rows(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], int]:
+    tables = con.execute("select schema_name, table_name from duckdb_tables() "
+                         "where database_name = current_database() order by all").fetchall()
+    return {(s, t): con.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0] for s, t in tables}
+
+
+def _check_copy(copy: Path, expected: dict[tuple[str, str], int]) -> None:
+    with duckdb.connect(str(copy), read_only=True) as con:
+        got = _table_rows(con)
+    if got != expected:
+        differ = sorted(k for k in expected.keys() | got.keys() if expected.get(k) != got.get(k))
+        raise PublishError(f"the copy of the warehouse differs from it in {len(differ)} table(s), "
+                           f"e.g. {['.'.join(k) for k in differ[:5]]}: not published")
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_stale_copies(target: Path) -> None:
+    """Temporary copies left by a publish that was killed (its process is gone)."""
+    for path in target.parent.glob(f"{target.name}{TMP_MARK}*"):
+        pid = path.name.rsplit(TMP_MARK, 1)[1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
