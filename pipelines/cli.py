@@ -96,6 +96,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from warehouse.publish import published_path
     from warehouse.report import headline_indicators
 
     landing, warehouse = Path(args.landing), Path(args.warehouse)
@@ -121,8 +122,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"\nWarehouse: {warehouse.resolve()}")
     print("Next: `.venv/bin/daam quality` prints the quality scorecard; `.venv/bin/daam feedback --out "
           "data/feedback` writes each school's feedback workbook.")
+    print(f"Analysts' read-only copy: {published_path(warehouse).resolve()}")
     print("Example query:\n  .venv/bin/python -c \"import duckdb; print(duckdb.connect('"
-          f"{warehouse}').sql(\\\"select geo_code, geo_name_fr, value from mart.indicators "
+          f"{published_path(warehouse)}', read_only=True).sql(\\\"select geo_code, geo_name_fr, value from mart.indicators "
           "where geo_level = 'province' and indicator = 'tayssir_beneficiaries' and school_year = '2022-2023' "
           "order by value desc\\\"))\"")
     return code
