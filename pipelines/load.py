@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 from dagster import DagsterInstance
+from dagster._utils.backoff import backoff
 
 from pipelines.definitions import build_definitions
 from pipelines.partitions import partition_key
@@ -61,7 +62,10 @@ def run_load(landing: str | Path, warehouse: str | Path, years: list[str] | None
     if not scan.success:
         report.failed.append(f"landing scan: {_failure(scan)}")
         return report
-    with duckdb.connect(str(warehouse)) as con:
+    # a reader (the landing sensor, a tool) may hold the file for a moment: retry like the steps do
+    con = backoff(fn=duckdb.connect, retry_on=(duckdb.IOException,), kwargs={"database": str(warehouse)},
+                  max_retries=10)
+    with con:
         partitions = partitions_in_inventory(con)
         fingerprints = partition_fingerprints(con)
         same = set() if force else unchanged(con, fingerprints)
@@ -77,9 +81,10 @@ def run_load(landing: str | Path, warehouse: str | Path, years: list[str] | None
         report.partitions.append((year, province))
         if not result.success:  # a successful run recorded its inputs itself (mart/indicators)
             report.failed.append(f"{year}/{province}: {_failure(result)}")
-    # Every partition is in a committed state (loaded, or as it was before a failed run): the
-    # readers' copy can follow.
-    _publish(report, warehouse)
+    # The readers' copy follows only a load that completed everywhere: a partition that failed
+    # between two steps can be half new (its raw files read, its facts not yet rebuilt).
+    if report.ok:
+        _publish(report, warehouse)
     return report
 
 
