@@ -41,7 +41,9 @@ import pytest
 from daam.demo.generator import generate
 from warehouse.publish import publish, published_path
 
-pytestmark = pytest.mark.slow  # a clean load, a clean reload, six killed loads and their reruns: ~5 min
+# A clean load, a clean reload, six killed loads and their reruns take ~5 min: one kill point runs
+# in every `make test`, the others are slow (`make test-all`).
+IN_EVERY_RUN = "fresh-between_partitions"
 
 PROJECT = Path(__file__).resolve().parents[2]
 DAAM = Path(sys.executable).with_name("daam")
@@ -221,7 +223,8 @@ KILL_POINTS = {
 }
 
 
-@pytest.mark.parametrize("point", list(KILL_POINTS))
+@pytest.mark.parametrize("point", [p if p == IN_EVERY_RUN else pytest.param(p, marks=pytest.mark.slow)
+                                   for p in KILL_POINTS])
 def test_killed_load_then_rerun_equals_a_clean_run(request, root: Path, point: str):
     which, step, partition_index, fraction = KILL_POINTS[point]
     clean: Clean = request.getfixturevalue(which)
