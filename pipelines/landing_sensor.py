@@ -41,6 +41,7 @@ from dagster import (
     sensor,
 )
 
+from daam.landing.inventory import hidden, ignored
 from pipelines.jobs import landing_scan_job, partition_load_job, publish_job
 from pipelines.partitions import partition_key
 from pipelines.resources import LandingZone, Warehouse
@@ -52,13 +53,13 @@ WHY = "Loads what lands: new or changed files trigger the landing scan, then the
 
 
 def observe(root: Path) -> dict[str, list[int]]:
-    """path → [size, mtime_ns] of every file below `root` (hidden names skipped, as the inventory does)."""
+    """path → [size, mtime_ns] of every file below `root` that the inventory would scan."""
     out: dict[str, list[int]] = {}
     root = root.resolve()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        dirnames[:] = [d for d in dirnames if not hidden(d)]
         for name in filenames:
-            if name.startswith((".", "~$")):
+            if ignored(name):
                 continue
             path = Path(dirpath) / name
             try:

@@ -32,6 +32,7 @@ import yaml
 
 from daam.config import CONFIG_DIR, RECORD_TYPES, Settings, load_settings
 from quality_checks.catalogue import rules
+from warehouse.db import scope_filter
 
 AR, FR = "ar", "fr"
 SHEET_SUMMARY, SHEET_AR, SHEET_FR = "ملخص - Résumé", "الأخطاء", "Erreurs"
@@ -84,19 +85,18 @@ def rejection_text(kind: str | None, lang: str) -> str:
     return rejection_texts().get(kind or "", {}).get(lang, fallback[lang])
 
 
-def _filters(alias: str, province: str | None, school: str | None, year: str | None) -> tuple[str, dict]:
-    where, params = [], {}
-    for col, value in (("province_code", province), ("school_code", school), ("school_year", year)):
-        if value:
-            where.append(f"{alias}.{col} = ${col}")
-            params[col] = value
-    return " and ".join(where) or "true", params
+def _scope(alias: str, province: str | None, school: str | None, year: str | None,
+           province_column: str | None = None) -> tuple[str, dict]:
+    columns = {c: f"{alias}.{c}" for c in ("province_code", "school_code", "school_year")}
+    if province_column:
+        columns["province_code"] = province_column
+    return scope_filter(columns, province_code=province, school_code=school, school_year=year)
 
 
 def open_issues(con: duckdb.DuckDBPyConnection, province: str | None = None, school: str | None = None,
                 year: str | None = None) -> pd.DataFrame:
     """Open issues in the order a school works through them: file, sheet, row."""
-    where, params = _filters("i", province, school, year)
+    where, params = _scope("i", province, school, year)
     return con.execute(f"""
         select i.school_year, i.province_code, i.school_code, i.record_type, i.file_path, i.file_version,
                i.sheet, i.row_number, i.column_name, i.raw_value, i.severity, i.rule, i.message_fr, i.message_ar
@@ -132,7 +132,8 @@ def rows_as_sent(con: duckdb.DuckDBPyConnection, issues: pd.DataFrame, settings:
 def rejected_files(con: duckdb.DuckDBPyConnection, province: str | None = None, school: str | None = None,
                    year: str | None = None) -> pd.DataFrame:
     """Files still in the landing zone whose latest version was rejected: to be sent again."""
-    where, params = _filters("m", province, school, year)
+    # a file refused for its unknown school has no directorate of its own: the referential's
+    where, params = _scope("m", province, school, year, "coalesce(m.province_code, s.province_code)")
     return con.execute(f"""
         select m.school_year, coalesce(m.province_code, s.province_code) as province_code, m.school_code,
                m.record_type, m.period, m.file_path, m.error_kind, m.error
@@ -142,7 +143,7 @@ def rejected_files(con: duckdb.DuckDBPyConnection, province: str | None = None, 
           and m.version = (select max(version) from ops.file_manifest x where x.file_path = m.file_path)
           -- a rejected file since taken away from the landing zone is no longer owed
           and m.file_path in (select file_path from ops.landing_inventory)
-          and {where.replace("m.province_code", "coalesce(m.province_code, s.province_code)")}
+          and {where}
         order by m.school_code, m.file_path
     """, params).df()
 
@@ -150,7 +151,7 @@ def rejected_files(con: duckdb.DuckDBPyConnection, province: str | None = None, 
 def missing_files(con: duckdb.DuckDBPyConnection, province: str | None = None, school: str | None = None,
                   year: str | None = None) -> pd.DataFrame:
     """Submissions expected from a school (open, concerned by the record type) and not received."""
-    where, params = _filters("f", province, school, year)
+    where, params = _scope("f", province, school, year)
     return con.execute(f"""
         select f.school_year, f.province_code, f.school_code, f.record_type, f.period
         from core.fct_submission f

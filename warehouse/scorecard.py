@@ -7,11 +7,12 @@ import duckdb
 import pandas as pd
 
 from quality_checks.catalogue import rules
+from warehouse.db import scope_filter
 
 
 def _where(province: str | None, alias: str = "") -> tuple[str, dict]:
-    col = f"{alias}.province_code" if alias else "province_code"
-    return (f"{col} = $province", {"province": province}) if province else ("true", {})
+    return scope_filter({"province_code": f"{alias}.province_code" if alias else "province_code"},
+                        province_code=province)
 
 
 def completeness(con: duckdb.DuckDBPyConnection, province: str | None = None) -> pd.DataFrame:

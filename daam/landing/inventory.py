@@ -127,12 +127,23 @@ def classify(rel: str, settings: Settings) -> InventoryEntry:
     return entry
 
 
+def hidden(name: str) -> bool:
+    """Folders and files not part of the landing zone (`.daam-demo/`, `.daam-sql/`, `.DS_Store`).
+    The landing sensor watches exactly what the scan reads."""
+    return name.startswith(".")
+
+
+def ignored(name: str) -> bool:
+    """Files not part of the landing zone: hidden ones and Office lock files (`~$...`)."""
+    return hidden(name) or name.startswith("~$")
+
+
 def scan(root: Path, settings: Settings) -> list[InventoryEntry]:
     """Every file below `root`, classified and hashed; links out of the root are refused unread."""
     root = root.resolve()
     entries: list[InventoryEntry] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        dirnames[:] = sorted(d for d in dirnames if not hidden(d))
         base = Path(dirpath)
         for d in list(dirnames):
             if (base / d).is_symlink():  # a linked folder is never walked
@@ -141,7 +152,7 @@ def scan(root: Path, settings: Settings) -> list[InventoryEntry]:
                 entries.append(InventoryEntry(rel, refusal="a link to a folder: refused and not read",
                                               content_sha256=unread_identity(rel, os.readlink(base / d))))
         for name in sorted(filenames):
-            if name.startswith((".", "~$")):
+            if ignored(name):
                 continue
             path = base / name
             rel = path.relative_to(root).as_posix()
