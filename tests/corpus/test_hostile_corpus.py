@@ -267,8 +267,9 @@ def test_wide_csv_is_refused_before_its_cells_are_examined(tmp_path: Path, monke
     path = tmp_path / "wide.csv"
     path.write_bytes(C.WIDE_CSV)
     folded = []
-    original = reader.fold_header
-    monkeypatch.setattr(reader, "fold_header", lambda text: folded.append(1) or original(text))
+    # header cells are folded in the reader's header module: patch fold_header where it is looked up
+    original = reader.header.fold_header
+    monkeypatch.setattr(reader.header, "fold_header", lambda text: folded.append(1) or original(text))
     settings = load_settings()
     result = read_file(path, settings.record_types["attendance"], settings)
     assert (result.error_kind, result.error) == ("too_many_columns", "line 2 has 340000 columns (limit 200)")

@@ -1,0 +1,99 @@
+"""Assembling the result: the `ReadResult` type, and the tables of a file (the sheets of a workbook,
+or the one table of a CSV) checked for required columns and consistent preambles, then put into one
+DataFrame of canonical columns followed by `sheet`, `row_number` and `extra`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from daam.config import RecordTypeSpec, Settings
+from daam.landing.reader.header import _aliases
+from daam.landing.reader.reject import _Reject
+from daam.landing.reader.table import _Table
+
+META_COLUMNS = ("sheet", "row_number", "extra")  # after the canonical columns of every frame
+
+
+@dataclass
+class ReadResult:
+    """What `read_file` found in one file.
+
+    `frame` has one row per data row: every canonical column of the record type found in the file
+    (text as read, None for an empty cell), then `sheet` (sheet name, None for CSV), `row_number`
+    (the row as Excel shows it / the physical line of a CSV) and `extra` (JSON object of the
+    non-empty extra-column values of that row, None when there are none). `frame` is None exactly
+    when `error` is set.
+    """
+
+    frame: pd.DataFrame | None
+    encoding: str | None
+    extra_columns: list[str]
+    preamble: dict[str, str]
+    header_row: int | None
+    error: str | None
+    error_kind: str | None = None
+    skipped_sheets: list[str] = field(default_factory=list)
+
+
+def _assemble(tables: list[tuple[str | None, _Table | None]], spec: RecordTypeSpec, settings: Settings,
+              encoding: str, skipped: list[str]) -> ReadResult:
+    found = [(s, t) for s, t in tables if t is not None]
+    bearing = [(s, t) for s, t in found if t.rows] or found
+    for sheet, t in bearing:
+        missing = [c for c in spec.required if c not in t.columns and c not in t.filled]
+        if missing:
+            cols = ", ".join(_aliases(spec.columns[c]) for c in missing)
+            where = f" in sheet {sheet}" if sheet is not None and len(tables) > 1 else ""
+            raise _Reject("missing_required_column", f"required column(s) missing{where}: {cols}")
+    preamble: dict[str, str] = {}
+    for sheet, t in found:
+        for key in ("school_code", "school_year"):
+            value = t.preamble.get(key)
+            if value is None:
+                continue
+            if key in preamble and preamble[key] != value:
+                raise _Reject("conflicting_preamble",
+                              f"the sheets disagree on the {key.replace('_', ' ')}: {preamble[key]} and "
+                              f"{value} (sheet {sheet})")
+            preamble.setdefault(key, value)
+    present = {c for _, t in found for c in (*t.columns, *t.filled)}
+    names = [c for c in spec.columns if c in present]
+    frames = [_frame(s, t, names) for s, t in found]
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    extra_columns: list[str] = []
+    for _, t in found:
+        for written, _j in t.extras:
+            if written not in extra_columns:
+                extra_columns.append(written)
+    return ReadResult(frame, encoding, extra_columns, preamble, found[0][1].header_row, None, None, skipped)
+
+
+def _frame(sheet: str | None, t: _Table, names: list[str]) -> pd.DataFrame:
+    n = len(t.rows)
+    data: dict[str, list] = {}
+    cells = [c for _, c in t.rows]
+    for name in names:
+        if name in t.columns:
+            j = t.columns[name]
+            data[name] = [c[j] if j < len(c) else None for c in cells]
+        elif name in t.filled:
+            data[name] = [t.filled[name]] * n
+        else:
+            data[name] = [None] * n
+    frame = pd.DataFrame(data, columns=names, dtype=object)
+    frame["sheet"] = pd.Series([sheet] * n, dtype=object)
+    frame["row_number"] = pd.Series([r for r, _ in t.rows], dtype="int64")
+    extras = t.extras
+    if extras:
+        dumped = []
+        for c in cells:
+            values = {w: c[j] for w, j in extras if j < len(c) and c[j] is not None}
+            dumped.append(json.dumps(values, ensure_ascii=False) if values else None)
+        frame["extra"] = pd.Series(dumped, dtype=object)
+    else:
+        frame["extra"] = pd.Series([None] * n, dtype=object)
+    return frame
