@@ -1,70 +1,74 @@
-"""The landing inventory and the establishments referential (unpartitioned, run before partitions)."""
-
-from datetime import datetime
+"""landing: the scan that places every file (unpartitioned, before the partitions), and the SQL
+source that writes a Massar replica's rows into the landing zone as files."""
 
 from dagster import (
-    AssetCheckResult,
-    AssetCheckSeverity,
-    AssetCheckSpec,
     AssetExecutionContext,
-    AssetSpec,
+    Config,
     MaterializeResult,
+    MetadataValue,
+    asset,
     multi_asset,
 )
+from pydantic import Field
 
-from assets.keys import key
+from assets.resources import LandingZone, MassarReplica, Warehouse
+from assets.retry import retry_transient_io
+from assets.specs import JOB_TAG, check_specs, key, results, specs
 from daam.config import load_settings
-from pipelines.resources import LandingZone, Warehouse
-from pipelines.retry import retry_transient_io
-from warehouse.db import log_step, transaction
-from warehouse.referential import scan_landing
+from daam.sql_source import extract
+from warehouse.build import landing as landing_builder
 
-DIMENSION_KEYS = {
-    "core/dim_geography": "Provincial directorates with their region (12 regions, 82 directorates), from configs/reference.",
-    "core/dim_level": "School levels 1AP…2BAC with cycle, order and nominal age, from configs/levels.yaml.",
-    "core/dim_date": "Every day of every configured school year (September to June), with its school month.",
-    "core/dim_programme": "The four social-support programmes.",
-    "core/programme_rule": "Programme rules by school year (amounts, thresholds, rates), from configs/programme_rules.yaml.",
-}
-REFERENTIAL_KEYS = {
-    "raw/schools": "Establishments referential snapshots (reference/schools/<date>.csv|xlsx), every row as text.",
-    "staging/schools": "Referential rows normalised and validated (rule catalogue); errors are quarantined.",
-    "core/dim_school": "Schools, slowly changing (type 2): a version each time a snapshot changes a school.",
-    "ops/landing_inventory": "Every file of the landing root, placed in its (school year, directorate) partition or refused with the reason.",
-}
+MAX_LISTED_FILES = 50
 
 
-@multi_asset(
-    specs=[AssetSpec(key(k), description=d, group_name=k.split("/")[0], kinds={"duckdb"})
-           for k, d in {**DIMENSION_KEYS, **REFERENTIAL_KEYS}.items()],
-    check_specs=[AssetCheckSpec("every_school_in_a_known_directorate", asset=key("core/dim_school"), blocking=True,
-                                description="Every current school belongs to one of the 82 directorates.")],
-    can_subset=False,
-    pool="duckdb_writer",
-)
+@multi_asset(specs=specs("landing", "landing_scan"), check_specs=check_specs("landing"), can_subset=False,
+             pool="duckdb_writer")
 def landing_inventory(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse):
-    """Scan the landing root, load the referential, place every file in its partition, and
-    record every refused file (unknown school, path outside the layout, links, bad names)."""
-    settings = load_settings()
-    started = datetime.now()
+    """Scan the landing root, load the configuration and the referential, place every file in its
+    partition, and record every refused file (unknown school, path outside the layout, links, bad names)."""
     with retry_transient_io(context.log, context.retry_number), warehouse.connect() as con:
-        with transaction(con):
-            stats = scan_landing(con, landing.path, settings, context.run_id)
-            log_step(con, context.run_id, "landing_inventory", None, started, str(stats))
-        schools = con.execute("select count(*) filter (is_current), count(*) from core.dim_school").fetchone()
-        orphans = con.execute("""
-            select count(*) from core.dim_school s
-            where s.is_current and not exists (select 1 from core.dim_geography g where g.province_code = s.province_code)
-        """).fetchone()[0]
-    context.log.info(f"landing scan: {stats}")
-    for k in DIMENSION_KEYS:
-        yield MaterializeResult(asset_key=key(k))
-    yield MaterializeResult(asset_key=key("raw/schools"), metadata={"files_new": stats["referential_files_new"]})
-    yield MaterializeResult(asset_key=key("staging/schools"))
-    yield MaterializeResult(asset_key=key("core/dim_school"),
-                            metadata={"current_schools": schools[0], "versions": schools[1]})
-    yield MaterializeResult(asset_key=key("ops/landing_inventory"), metadata={
-        "files_found": stats["files_found"], "files_refused": stats["files_refused"]})
-    yield AssetCheckResult(asset_key=key("core/dim_school"), check_name="every_school_in_a_known_directorate",
-                           passed=orphans == 0, severity=AssetCheckSeverity.ERROR,
-                           metadata={"schools_without_directorate": orphans})
+        built = landing_builder.build(con, landing.path, load_settings(), context.run_id)
+    context.log.info(f"landing scan: {built.detail}")
+    yield from results(built, "landing")
+
+
+class SqlExtractConfig(Config):
+    full: bool = Field(default=False, description="Read every group again, not only those changed since "
+                                                  "the last run (files are rewritten only if they differ).")
+    record_types: list[str] | None = Field(default=None, description="Only these record types (default: all "
+                                                                     "that have a table in the replica).")
+
+
+@asset(key=key("landing/sql_extract"), group_name="landing", kinds={"sql"}, tags={JOB_TAG: "sql_extract"})
+def sql_extract(context: AssetExecutionContext, config: SqlExtractConfig, massar_replica: MassarReplica,
+                landing: LandingZone) -> MaterializeResult:
+    """Extract the Massar replica into the landing zone: for every school file, monthly file or payment
+    file whose rows changed in the replica since the last extraction (updated_at), rewrite that one
+    CSV file whole; unchanged files are left untouched. The landing scan and the partition loads then
+    load them like the files schools send. Run it with `full` to also drop deleted rows."""
+    engine = massar_replica.create_engine()
+    try:
+        report = extract(engine, landing.path, config.record_types, config.full,
+                         tables=massar_replica.tables, schema=massar_replica.db_schema)
+        source = engine.url.render_as_string(hide_password=True)
+    finally:
+        engine.dispose()
+    context.log.info(f"sql extract: {report.summary()}")
+    rows = ["| table | groups | read again | rows read | files written | unchanged | refused | mark |",
+            "|---|---|---|---|---|---|---|---|"]
+    rows += [f"| {t.table} | {t.groups} | {t.groups_changed} | {t.rows_read} | {len(t.files_written)} | "
+             f"{len(t.files_unchanged)} | {t.groups_refused} | {t.mark_after or ''} |" for t in report.tables]
+    written = report.files_written
+    return MaterializeResult(metadata={
+        "source": MetadataValue.text(source),
+        "full": MetadataValue.bool(config.full),
+        "tables_read": MetadataValue.int(len(report.tables)),
+        "rows_read": MetadataValue.int(report.rows_read),
+        "files_written": MetadataValue.int(len(written)),
+        "files_unchanged": MetadataValue.int(len(report.files_unchanged)),
+        "groups_refused": MetadataValue.int(report.groups_refused),
+        "tables_missing": MetadataValue.text(", ".join(report.tables_missing)),
+        "marks": MetadataValue.json(report.marks),
+        "tables": MetadataValue.md("\n".join(rows)),
+        "written": MetadataValue.json(written[:MAX_LISTED_FILES]),
+    })

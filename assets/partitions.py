@@ -12,6 +12,7 @@ from dagster import (
 )
 
 from daam.config import load_settings
+from warehouse.build import Scope
 
 _settings = load_settings()
 
@@ -49,3 +50,9 @@ def split_key(key) -> tuple[str, str]:
     """(school_year, province_code) of a multi-partition key."""
     dims = key.keys_by_dimension
     return dims["school_year"], dims["province"]
+
+
+def scope(key) -> Scope:
+    """The builders' scope of a partition key (school year × directorate, or month × directorate)."""
+    dims = key.keys_by_dimension
+    return Scope(school_year=dims.get("school_year"), province=dims["province"], month=dims.get("month"))

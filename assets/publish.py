@@ -12,24 +12,23 @@ from dagster import (
     asset,
 )
 
-from assets.keys import key
-from pipelines.resources import Warehouse
+from assets.resources import Warehouse
+from assets.specs import JOB_TAG, WRITES_TAG, key
 from warehouse.publish import publish
 
-WRITING_JOBS = {"landing_scan", "partition_load", "quality_monitoring", "tayssir_monthly_cycle", "sql_extract"}
 ACTIVE = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
 
 
-@asset(key=key("ops/published_snapshot"), group_name="publish", kinds={"duckdb"}, pool="duckdb_writer",
-       deps=[key("mart/indicators"), key("ops/quality_history")])
+@asset(key=key("ops/published_snapshot"), group_name="ops", kinds={"duckdb"}, pool="duckdb_writer",
+       deps=[key("mart/indicators"), key("ops/quality_history")], tags={JOB_TAG: "publish_snapshot"})
 def published_snapshot(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     """Copy the warehouse, once no load is writing, to <name>.published.duckdb and swap it in
     atomically: readers opening that file (read-only) always see a complete load, never a lock
     error nor half a partition. The landing sensor requests it when the loads are done."""
     # Checked again here, not only by the sensor: a run launched from the UI may be between two
     # steps, and publishing now would copy half a partition.
-    active = [r.run_id for r in context.instance.get_runs(RunsFilter(statuses=ACTIVE))
-              if r.job_name in WRITING_JOBS and r.run_id != context.run_id]
+    active = [r.run_id for r in context.instance.get_runs(RunsFilter(statuses=ACTIVE, tags={WRITES_TAG: "true"}))
+              if r.run_id != context.run_id]
     if active:
         context.log.info(f"{len(active)} run(s) writing the warehouse: publishing later")
         raise RetryRequested(max_retries=20, seconds_to_wait=30)

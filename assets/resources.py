@@ -1,4 +1,5 @@
-"""Dagster resources: where the landing zone is and which DuckDB file is the warehouse."""
+"""Dagster resources: where the landing zone is, which DuckDB file is the warehouse, and the Massar
+replica the SQL source reads."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-from dagster import ConfigurableResource
+import sqlalchemy as sa
+from dagster import ConfigurableResource, EnvVar
 from dagster._utils.backoff import backoff
 from dagster_duckdb import DuckDBResource
+from pydantic import Field
 
-from daam.config import load_settings
 from warehouse.schema import ensure_schema
 
 DEFAULT_LANDING = "data/landing"
@@ -30,7 +32,8 @@ class LandingZone(ConfigurableResource):
 
 
 class Warehouse(DuckDBResource):
-    """The DuckDB warehouse file. `connect()` opens it and creates any missing schema or table."""
+    """The DuckDB warehouse file. `connect()` opens it and sets up its schema when the registry
+    changed since it was last set up (one query otherwise)."""
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -41,10 +44,33 @@ class Warehouse(DuckDBResource):
                       kwargs={"database": self.database, "read_only": False, "config": dict(self.connection_config)},
                       max_retries=10)
         try:
-            ensure_schema(con, load_settings())
+            ensure_schema(con)
             yield con
         finally:
             con.close()
+
+
+SQL_URL_ENV = "DAAM_SQL_URL"
+
+
+class MassarReplica(ConfigurableResource):
+    """A relational Massar replica, read through SQLAlchemy: one table or view per record type."""
+
+    url: str = Field(
+        default=EnvVar(SQL_URL_ENV),
+        description="SQLAlchemy URL of the replica, e.g. postgresql+psycopg://user:password@host:5432/massar "
+                    f"or sqlite:////path/replica.sqlite; by default the environment variable {SQL_URL_ENV}.",
+    )
+    db_schema: str | None = Field(
+        default=None,
+        description="Database schema holding the tables (default: the connection's search path).")
+    tables: dict[str, str] = Field(
+        default_factory=dict,
+        description="record type → table or view name, where it is not named like the record type.")
+
+    def create_engine(self) -> sa.Engine:
+        """An engine for one run: no pool kept between runs, connections checked before use."""
+        return sa.create_engine(self.url, poolclass=sa.NullPool, pool_pre_ping=True)
 
 
 def landing_from_env() -> str:

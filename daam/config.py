@@ -18,19 +18,6 @@ import yaml
 
 CONFIG_DIR = Path(os.environ.get("DAAM_CONFIG_DIR", Path(__file__).resolve().parents[1] / "configs"))
 
-RECORD_TYPES = (
-    "schools",
-    "students",
-    "tayssir_beneficiaries",
-    "attendance",
-    "schoolbags",
-    "boarding_grants",
-    "canteen_meals",
-    "tayssir_payments",
-)
-# Record types that belong to one school year and one directorate (the partitioned ones).
-PERIOD_RECORD_TYPES = RECORD_TYPES[1:]
-
 
 # Every rule the warehouse computes with: a year missing one is refused with its name.
 REQUIRED_PROGRAMME_RULES = (
@@ -75,6 +62,7 @@ class RecordTypeSpec:
     key: tuple[str, ...]
     columns: dict[str, ColumnSpec]
     labels: dict[str, str] = field(default_factory=dict)  # fr / ar: what schools call the record type
+    roster: str | None = None  # self | school | directorate: whose accepted roster its pupils must be on
 
     @property
     def required(self) -> list[str]:
@@ -203,7 +191,7 @@ def load_settings() -> Settings:
             for c, v in spec["columns"].items()
         }
         record_types[name] = RecordTypeSpec(name, spec["folder"], spec["layout"], tuple(spec["key"]), cols,
-                                             dict(spec.get("label", {})))
+                                             dict(spec.get("label", {})), spec.get("roster"))
     vocab = {
         name: {str(canon): [str(a) for a in accepted] for canon, accepted in values.items()}
         for name, values in _yaml("vocabularies.yaml")["vocabularies"].items()
@@ -231,3 +219,49 @@ def load_settings() -> Settings:
         quality_score_weights={k: float(v) for k, v in settings_doc["quality_score"]["weights"].items()},
         _rules={str(k): v for k, v in rules.items()},
     )
+
+
+
+OUTLIER_METHODS = ("modified_z", "zscore", "minmax")
+# What a school can be compared on: its metric row's directorate and its referential version's attributes.
+OUTLIER_PEER_ATTRIBUTES = ("province_code", "region_code", "commune_code", "milieu", "cycle", "nature", "sector")
+
+
+@dataclass(frozen=True)
+class OutlierConfig:
+    """configs/outliers.yaml: how school aggregates are scored against their peers."""
+
+    method: str
+    thresholds: dict[str, float]
+    peer_group: tuple[str, ...]
+    min_peers: int
+    metrics: dict[str, dict]
+
+    def method_of(self, metric: str) -> str:
+        return self.metrics[metric].get("method", self.method)
+
+    def threshold_of(self, metric: str) -> float | None:
+        method = self.method_of(metric)
+        return None if method == "minmax" else float(self.metrics[metric].get("threshold", self.thresholds[method]))
+
+
+@cache
+def outlier_config() -> OutlierConfig:
+    """Read and check configs/outliers.yaml once."""
+    doc = _yaml("outliers.yaml")
+    cfg = OutlierConfig(doc["method"], {k: float(v) for k, v in doc["thresholds"].items()},
+                        tuple(doc["peer_group"]), int(doc["min_peers"]), doc["metrics"])
+    for metric in cfg.metrics:
+        if cfg.method_of(metric) not in OUTLIER_METHODS:
+            raise ConfigError(f"configs/outliers.yaml: metric {metric} has unknown method {cfg.method_of(metric)!r}"
+                              f" (use one of {', '.join(OUTLIER_METHODS)})")
+    if bad := set(cfg.peer_group) - set(OUTLIER_PEER_ATTRIBUTES):
+        raise ConfigError(f"configs/outliers.yaml: peer_group can not use {', '.join(sorted(bad))} "
+                          f"(use {', '.join(OUTLIER_PEER_ATTRIBUTES)})")
+    return cfg
+
+# Record types in load order (configs/record_types.yaml lists them in that order), and those that
+# belong to one school year and one directorate (the partitioned ones: all but the referential).
+RECORD_TYPES = tuple(_yaml("record_types.yaml")["record_types"])
+PERIOD_RECORD_TYPES = tuple(rt for rt, spec in _yaml("record_types.yaml")["record_types"].items()
+                            if spec["layout"] != "snapshot")

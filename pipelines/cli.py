@@ -17,8 +17,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from assets.resources import DEFAULT_LANDING, DEFAULT_WAREHOUSE
 from daam.config import load_settings
-from pipelines.resources import DEFAULT_LANDING, DEFAULT_WAREHOUSE
 
 DEMO_LANDING = "data/landing"
 DEMO_YEARS = "2021-2022,2022-2023"
@@ -98,6 +98,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from warehouse.publish import published_path
     from warehouse.report import headline_indicators
+    from warehouse.schema import SQL
 
     landing, warehouse = Path(args.landing), Path(args.warehouse)
     print(f"generating the demo landing zone ({args.scale} scale, {DEMO_YEARS}) in {landing} ...")
@@ -110,8 +111,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with duckdb.connect(str(warehouse)) as con:
         print("\nNational indicators (monthly ones summed over the year):")
         _print_frame(headline_indicators(con, "national"))
-        province = con.execute("select geo_code from mart.indicators where geo_level = 'province' "
-                           "order by geo_code limit 1").fetchone()
+        province = SQL.query(con, "reports/first_province.sql").fetchone()
         if province:
             print(f"\nDirectorate {province[0]}, enrolment and Tayssir:")
             frame = headline_indicators(con, "province", province[0])

@@ -6,11 +6,12 @@ from dagster import Definitions
 
 from assets.core import core_facts
 from assets.cycle import tayssir_month_close
-from assets.landing import landing_inventory
+from assets.landing import landing_inventory, sql_extract
 from assets.mart import indicators
-from assets.monitoring import data_docs, dedup, outliers, quality_history
+from assets.monitoring import data_docs, monitoring
 from assets.publish import published_snapshot
 from assets.raw import raw_files
+from assets.resources import LandingZone, MassarReplica, Warehouse, landing_from_env, warehouse_from_env
 from assets.staging import staging_tables
 from pipelines.alerts import AlertNotifier
 from pipelines.jobs import (
@@ -22,7 +23,6 @@ from pipelines.jobs import (
     tayssir_cycle_job,
 )
 from pipelines.landing_sensor import landing_sensor
-from pipelines.resources import LandingZone, Warehouse, landing_from_env, warehouse_from_env
 from pipelines.schedules import (
     nightly_quality_monitoring,
     sql_extract_hourly,
@@ -30,15 +30,14 @@ from pipelines.schedules import (
     tayssir_monthly_cycle,
 )
 from pipelines.sensors import failed_check_sensor
-from pipelines.sql_source import MassarReplica, sql_extract
 
 
 def build_definitions(landing: str | None = None, warehouse: str | None = None) -> Definitions:
     """Definitions bound to a landing root and a warehouse file (default: DAAM_LANDING /
     DAAM_WAREHOUSE, else data/landing and data/warehouse.duckdb)."""
     return Definitions(
-        assets=[landing_inventory, raw_files, staging_tables, core_facts, indicators, outliers, quality_history,
-                data_docs, dedup, tayssir_month_close, sql_extract, published_snapshot],
+        assets=[landing_inventory, raw_files, staging_tables, core_facts, indicators, monitoring, data_docs,
+                tayssir_month_close, sql_extract, published_snapshot],
         jobs=[landing_scan_job, partition_load_job, quality_monitoring_job, tayssir_cycle_job, sql_extract_job,
               publish_job],
         schedules=[nightly_quality_monitoring, tayssir_monthly_cycle, sql_extract_hourly, sql_extract_nightly_full],

@@ -6,9 +6,10 @@ its observations in the cursor:
 1. **Settling.** A file whose size or time changed since the previous tick, or was modified less
    than `DAAM_LANDING_SETTLE_SECONDS` (default 60) ago, is still being written: nothing is
    requested while any file settles, so a half-copied file is never read.
-2. **Scan.** When the settled landing zone differs from the one last scanned, one `landing_scan`
-   run is requested; its run key is the digest of (path, size, time) of every file, so a given
-   state of the landing zone is scanned once, however many ticks see it.
+2. **Scan.** When the settled landing zone (or the code and configs/) differs from the one last
+   scanned, one `landing_scan` run is requested; its run key is the digest of (path, size, time)
+   of every file and of the code, so a given state of the landing zone is scanned once, however
+   many ticks see it.
 3. **Partitions.** Once the scan of the current state has succeeded, the partitions whose inputs
    changed since their last successful load (`warehouse/fingerprint.py`: files by content hash,
    the year's rosters, the referential, configs and code) get one `partition_load` run each, with
@@ -41,11 +42,11 @@ from dagster import (
     sensor,
 )
 
+from assets.partitions import partition_key
+from assets.resources import LandingZone, Warehouse
 from daam.landing.inventory import hidden, ignored
 from pipelines.jobs import landing_scan_job, partition_load_job, publish_job
-from pipelines.partitions import partition_key
-from pipelines.resources import LandingZone, Warehouse
-from warehouse.fingerprint import partition_fingerprints, unchanged
+from warehouse.fingerprint import code_fingerprint, partition_fingerprints, unchanged
 from warehouse.publish import published_path
 
 SETTLE_ENV = "DAAM_LANDING_SETTLE_SECONDS"
@@ -78,7 +79,9 @@ def settling(now: dict[str, list[int]], before: dict[str, list[int]], settle_sec
 
 
 def digest(observed: dict[str, list[int]]) -> str:
-    h = hashlib.sha256()
+    """The landing state and the code and configs/ it is loaded with: a changed rule is a new state
+    to scan (the scan loads the configuration the partitions then compute with)."""
+    h = hashlib.sha256(code_fingerprint().encode())
     for path in sorted(observed):
         h.update(f"{path}\0{observed[path][0]}\0{observed[path][1]}\n".encode())
     return h.hexdigest()[:24]

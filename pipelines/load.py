@@ -12,11 +12,11 @@ import duckdb
 from dagster import DagsterInstance
 from dagster._utils.backoff import backoff
 
+from assets.partitions import partition_key
 from pipelines.definitions import build_definitions
-from pipelines.partitions import partition_key
+from warehouse.build.landing import partitions_in_inventory
 from warehouse.fingerprint import partition_fingerprints, unchanged
 from warehouse.publish import PublishError, publish
-from warehouse.referential import partitions_in_inventory
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 

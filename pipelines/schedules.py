@@ -13,9 +13,9 @@ from dagster import (
     schedule,
 )
 
+from assets.partitions import month_partition_key
 from daam.config import load_settings
 from pipelines.jobs import quality_monitoring_job, sql_extract_job, tayssir_cycle_job
-from pipelines.partitions import month_partition_key
 
 TIMEZONE = "Africa/Casablanca"
 

@@ -2,7 +2,7 @@
 
 Each expectation carries in its `meta` the catalogue rule it enforces, the canonical column it is
 about, and the prepared column holding the value as sent (for `ops.row_issue.raw_value`). The
-suites run on the *prepared* staging DataFrame (see `daam/staging.py`), whose helper columns are:
+suites run on the *prepared* staging DataFrame (see `daam/landing/prepare.py`), whose helper columns are:
 
     <col>__raw     the value as read, trimmed (null when empty)         -> required_value_missing
     <col>          the normalised value (codes upper-cased, numbers, canonical vocabulary, ISO dates)

@@ -20,9 +20,9 @@ import great_expectations as gx
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from daam.config import RecordTypeSpec, Settings, load_settings
+from daam.landing.prepare import ROW_ID
 from quality_checks.suites import build_suite
 
-ROW_ID = "_row_id"
 ISSUE_COLUMNS = [ROW_ID, "rule", "severity", "column_name", "raw_value"]
 logging.getLogger("great_expectations").setLevel(logging.ERROR)
 

@@ -30,13 +30,3 @@ def log_step(con: duckdb.DuckDBPyConnection, load_id: str, step: str, partition_
                 {"id": load_id, "step": step, "part": partition_key, "started": started_at,
                  "finished": datetime.now(), "detail": detail})
 
-
-def scope_filter(columns: dict[str, str], **values: str | None) -> tuple[str, dict]:
-    """An SQL condition and its parameters for the values given (None or '' = no filter):
-    `columns` names the column expression each value filters, e.g. {"province_code": "m.province_code"}."""
-    where, params = [], {}
-    for name, value in values.items():
-        if value:
-            where.append(f"{columns[name]} = ${name}")
-            params[name] = value
-    return " and ".join(where) or "true", params

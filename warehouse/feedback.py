@@ -31,8 +31,9 @@ import xlsxwriter
 import yaml
 
 from daam.config import CONFIG_DIR, RECORD_TYPES, Settings, load_settings
+from daam.sqlfiles import registered
 from quality_checks.catalogue import rules
-from warehouse.db import scope_filter
+from warehouse.schema import SQL
 
 AR, FR = "ar", "fr"
 SHEET_SUMMARY, SHEET_AR, SHEET_FR = "ملخص - Résumé", "الأخطاء", "Erreurs"
@@ -85,85 +86,46 @@ def rejection_text(kind: str | None, lang: str) -> str:
     return rejection_texts().get(kind or "", {}).get(lang, fallback[lang])
 
 
-def _scope(alias: str, province: str | None, school: str | None, year: str | None,
-           province_column: str | None = None) -> tuple[str, dict]:
-    columns = {c: f"{alias}.{c}" for c in ("province_code", "school_code", "school_year")}
-    if province_column:
-        columns["province_code"] = province_column
-    return scope_filter(columns, province_code=province, school_code=school, school_year=year)
+def _scope(province: str | None, school: str | None, year: str | None) -> dict:
+    return {"province": province, "school": school, "year": year}
 
 
 def open_issues(con: duckdb.DuckDBPyConnection, province: str | None = None, school: str | None = None,
                 year: str | None = None) -> pd.DataFrame:
     """Open issues in the order a school works through them: file, sheet, row."""
-    where, params = _scope("i", province, school, year)
-    return con.execute(f"""
-        select i.school_year, i.province_code, i.school_code, i.record_type, i.file_path, i.file_version,
-               i.sheet, i.row_number, i.column_name, i.raw_value, i.severity, i.rule, i.message_fr, i.message_ar
-        from ops.row_issue i
-        where i.status = 'open' and {where}
-        order by i.school_code, i.school_year, i.file_path, i.sheet, i.row_number, i.rule, i.column_name
-    """, params).df()
+    return SQL.query(con, "reports/open_issues.sql", _scope(province, school, year)).df()
 
 
 def rows_as_sent(con: duckdb.DuckDBPyConnection, issues: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """The raw rows the issues point at, one per (file, version, sheet, row), canonical columns as sent."""
     parts = []
+    key = ["file_path", "file_version", "sheet", "row_number"]
     for record_type, group in issues.groupby("record_type"):
         cols = list(settings.record_types[record_type].columns)
-        keys = group[["file_path", "file_version", "sheet", "row_number"]].drop_duplicates()
-        con.register("issue_rows", keys)
-        try:
-            frame = con.execute(f"""
-                select r.file_path, r.file_version, r.sheet, r.row_number,
-                       {", ".join(f'r."{c}"' for c in cols)}
-                from raw.{record_type} r
-                join issue_rows k on k.file_path = r.file_path and k.file_version = r.file_version
-                 and k.sheet is not distinct from r.sheet and k.row_number = r.row_number
-            """).df()
-        finally:
-            con.unregister("issue_rows")
+        with registered(con, issue_rows=group[key].drop_duplicates()):
+            frame = SQL.query(con, "reports/rows_as_sent.sql", table=f"raw.{record_type}").df()[key + cols]
         parts.append(frame.rename(columns={c: f"{record_type}.{c}" for c in cols}))
     if not parts:
-        return pd.DataFrame(columns=["file_path", "file_version", "sheet", "row_number"])
+        return pd.DataFrame(columns=key)
     return pd.concat(parts, ignore_index=True)
 
 
 def rejected_files(con: duckdb.DuckDBPyConnection, province: str | None = None, school: str | None = None,
                    year: str | None = None) -> pd.DataFrame:
     """Files still in the landing zone whose latest version was rejected: to be sent again."""
-    # a file refused for its unknown school has no directorate of its own: the referential's
-    where, params = _scope("m", province, school, year, "coalesce(m.province_code, s.province_code)")
-    return con.execute(f"""
-        select m.school_year, coalesce(m.province_code, s.province_code) as province_code, m.school_code,
-               m.record_type, m.period, m.file_path, m.error_kind, m.error
-        from ops.file_manifest m
-        left join (select school_code, province_code from core.dim_school where is_current) s using (school_code)
-        where m.status = 'rejected'
-          and m.version = (select max(version) from ops.file_manifest x where x.file_path = m.file_path)
-          -- a rejected file since taken away from the landing zone is no longer owed
-          and m.file_path in (select file_path from ops.landing_inventory)
-          and {where}
-        order by m.school_code, m.file_path
-    """, params).df()
+    return SQL.query(con, "reports/rejected_files.sql", _scope(province, school, year)).df()
 
 
 def missing_files(con: duckdb.DuckDBPyConnection, province: str | None = None, school: str | None = None,
                   year: str | None = None) -> pd.DataFrame:
     """Submissions expected from a school (open, concerned by the record type) and not received."""
-    where, params = _scope("f", province, school, year)
-    return con.execute(f"""
-        select f.school_year, f.province_code, f.school_code, f.record_type, f.period
-        from core.fct_submission f
-        where f.is_expected and not f.is_received and {where}
-        order by f.school_code, f.school_year, f.record_type, f.period
-    """, params).df()
+    return SQL.query(con, "reports/missing_files.sql", _scope(province, school, year)).df()
 
 
 def school_names(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str, str]]:
     """school_code -> (name_ar, name_fr, province_code), current referential version."""
-    rows = con.execute("select school_code, name_ar, name_fr, province_code from core.dim_school where is_current")
-    return {code: (ar or "", fr or "", prov or "") for code, ar, fr, prov in rows.fetchall()}
+    rows = SQL.query(con, "reports/school_names.sql").fetchall()
+    return {code: (ar or "", fr or "", prov or "") for code, ar, fr, prov in rows}
 
 
 def write_feedback(con: duckdb.DuckDBPyConnection, out: Path, province: str | None = None,

@@ -1,107 +1,93 @@
-"""DDL of the warehouse: create every schema and table if missing.
+"""The warehouse's DDL, made from the model registry: schemas, functions, tables, views.
 
-`raw` and `staging` tables are generated from `configs/record_types.yaml` (one table per record
-type, canonical columns); `core`, `mart` and `ops` are written out in `warehouse/sql/*.sql`.
+Every table of `warehouse/sql/*/models.yml` is created from its declared columns (raw and staging
+from configs/record_types.yaml), every view from its SQL file, in dependency order, after the
+functions of `core/functions.sql` and before the table functions of `core/table_functions.sql`
+(which read views). A table that exists gains the columns a newer registry declares (a new
+optional column must not require rebuilding the warehouse).
+
+`ensure_schema` does this once per version of the schema: it keeps the fingerprint of the registry,
+its SQL and configs/record_types.yaml in `ops.schema_version`, and a connection to a warehouse that
+is already up to date costs one query.
 """
 
 from __future__ import annotations
 
-from importlib import resources
+import hashlib
+import re
+from datetime import datetime
+from functools import cache
 
 import duckdb
 
-from daam.config import RECORD_TYPES, Settings
+from daam.config import CONFIG_DIR
+from daam.sqlfiles import SqlFiles
+from warehouse.registry import SCHEMAS, Model, registry, sql_dir
 
-SCHEMAS = ("raw", "staging", "core", "mart", "ops")
-
-# Lineage carried by every raw and staging row: where it came from, to the spreadsheet row.
-LINEAGE = {
-    "file_path": "varchar",
-    "file_version": "integer",
-    "sheet": "varchar",
-    "row_number": "integer",
-    "school_year": "varchar",
-    "province_code": "varchar",
-    "school_code": "varchar",
-    "period": "varchar",
-}
-
-STAGING_TYPES = {
-    "int": "bigint",
-    "decimal": "decimal(14, 2)",
-    "date": "date",
-}
+SQL = SqlFiles("warehouse")
+FUNCTIONS = "core/functions.sql"
+TABLE_FUNCTIONS = "core/table_functions.sql"
 
 
-def staging_type(kind: str) -> str:
-    return STAGING_TYPES.get(kind, "varchar")
+def create_table(model: Model) -> str:
+    body = ",\n  ".join(f'"{c.name}" {c.type}' for c in model.columns)
+    if model.primary_key:
+        body += ",\n  primary key (" + ", ".join(f'"{c}"' for c in model.primary_key) + ")"
+    return f"create table if not exists {model.name} (\n  {body}\n)"
 
 
-def raw_columns(settings: Settings, record_type: str) -> dict[str, str]:
-    spec = settings.record_types[record_type]
-    cols = {**LINEAGE, "content_sha256": "varchar", "load_id": "varchar"}
-    cols.update({c: "varchar" for c in spec.columns})
-    cols["extra"] = "varchar"
-    return cols
+def create_view(model: Model) -> str:
+    return f"create or replace view {model.name} as\n{SQL.text(model.build)}"
 
 
-def staging_columns(settings: Settings, record_type: str) -> dict[str, str]:
-    spec = settings.record_types[record_type]
-    cols = dict(LINEAGE)
-    cols.update({c: staging_type(s.kind) for c, s in spec.columns.items()})
-    cols.update({"is_quarantined": "boolean", "is_warned": "boolean", "is_duplicate_copy": "boolean"})
-    return cols
-
-
-def _ensure_table(con: duckdb.DuckDBPyConnection, table: str, cols: dict[str, str]) -> None:
-    """Create the table, or add the columns a newer configs/ or code has (a new optional column
-    in record_types.yaml must not require rebuilding the warehouse)."""
-    body = ",\n  ".join(f'"{c}" {t}' for c, t in cols.items())
-    con.execute(f"create table if not exists {table} (\n  {body}\n)")
-    schema, name = table.split(".")
+def _add_missing_columns(con: duckdb.DuckDBPyConnection, model: Model) -> None:
     have = {r[0] for r in con.execute(
         "select column_name from information_schema.columns where table_schema = $s and table_name = $t",
-        {"s": schema, "t": name}).fetchall()}
-    for col, typ in cols.items():
-        if col not in have:
-            con.execute(f'alter table {table} add column "{col}" {typ}')
+        {"s": model.schema, "t": model.table}).fetchall()}
+    for col in model.columns:
+        if col.name not in have:
+            # constraints (not null, check) can not be added to rows that exist: the type alone
+            bare = re.split(r"\s+(?:not null|default|check|primary key)\b", col.type)[0]
+            con.execute(f'alter table {model.name} add column "{col.name}" {bare}')
 
 
-def sql_text(name: str) -> str:
-    """The text of `warehouse/sql/<name>`."""
-    return resources.files("warehouse").joinpath("sql", name).read_text(encoding="utf-8")
+@cache
+def schema_fingerprint() -> str:
+    """Hash of everything the DDL is made from."""
+    h = hashlib.sha256()
+    root = sql_dir()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".yml", ".sql") and path.is_file():
+            h.update(path.relative_to(root).as_posix().encode())
+            h.update(path.read_bytes())
+    h.update((CONFIG_DIR / "record_types.yaml").read_bytes())
+    return h.hexdigest()
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """Create every schema, table and view that is missing (idempotent)."""
+def _current(con: duckdb.DuckDBPyConnection) -> str | None:
+    try:
+        rows = con.execute("select fingerprint from ops.schema_version").fetchall()
+    except duckdb.CatalogException:
+        return None
+    return rows[0][0] if rows else None
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection, settings=None) -> None:
+    """Create every schema, function, table and view that is missing or out of date (idempotent;
+    `settings` is accepted for older callers and unused: the registry reads configs/ itself)."""
+    fingerprint = schema_fingerprint()
+    if _current(con) == fingerprint:
+        return
+    reg = registry()
     for schema in SCHEMAS:
         con.execute(f"create schema if not exists {schema}")
-    for rt in RECORD_TYPES:
-        _ensure_table(con, f"raw.{rt}", raw_columns(settings, rt))
-        _ensure_table(con, f"staging.{rt}", staging_columns(settings, rt))
-    for name in ("ops.sql", "core.sql", "mart.sql", "mart/schoolbag_tables.sql"):
-        run_sql(con, name)
-    from warehouse.dedup import ensure_dedup_tables  # dedup imports this module
-
-    ensure_dedup_tables(con)
-
-
-def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
-    """Run the statements of `warehouse/sql/<name>` one by one, each with the `$parameters` it uses."""
-    for statement in split_statements(sql_text(name)):
-        used = {k: v for k, v in (params or {}).items() if f"${k}" in statement}
-        con.execute(statement, used or None)
-
-
-def split_statements(text: str) -> list[str]:
-    """Statements of a SQL file: separated by `;` at the end of a line (no `;` inside literals)."""
-    parts, current = [], []
-    for line in text.splitlines():
-        current.append(line)
-        if line.rstrip().endswith(";"):
-            parts.append("\n".join(current))
-            current = []
-    tail = "\n".join(current).strip()
-    if tail and not all(ln.strip().startswith("--") or not ln.strip() for ln in current):
-        parts.append(tail)
-    return [p for p in parts if any(ln.strip() and not ln.strip().startswith("--") for ln in p.splitlines())]
+    SQL.run(con, FUNCTIONS)
+    for model in reg.models.values():
+        if not model.is_view:
+            con.execute(create_table(model))
+            _add_missing_columns(con, model)
+    for model in reg.ordered(m for m in reg.models.values() if m.is_view):
+        con.execute(create_view(model))
+    SQL.run(con, TABLE_FUNCTIONS)
+    con.execute("delete from ops.schema_version")
+    con.execute("insert into ops.schema_version values ($f, $at)", {"f": fingerprint, "at": datetime.now()})

@@ -1,7 +1,9 @@
-"""Raw rows (all text) → the prepared staging DataFrame that the quality suites validate.
+"""Raw rows (all text) → the prepared staging DataFrame that the quality rules check.
 
 Vectorised with pandas: every normaliser works on whole columns. The helper columns named in
-`quality_checks/suites.py` are added here; `warehouse/stage.py` keeps the canonical ones, typed.
+`quality_checks/suites.py` (`<col>__raw`, `<col>__check`, the record-level ones) and the row key
+helpers of the SQL rules (`_key`, `_key_raw`, `_content`) are added here; the staging builder
+(`warehouse/build/staging.py`) keeps the canonical columns, typed.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from daam import codes
 from daam.config import RecordTypeSpec, Settings
 from daam.landing import normalise as nz
 
-ROW_ID = "_row_id"
+ROW_ID = "_row_id"  # the position of a row in the prepared frame: how rules name the rows they flag
 # Marks a value that could not be normalised in a `__check` column, so that a raw value which
 # merely looks valid (`2014-13-45` has the shape of an ISO date) can never pass the check.
 UNREAD = "unread:"
@@ -55,7 +57,27 @@ def prepare(raw: pd.DataFrame, spec: RecordTypeSpec, settings: Settings, school_
         else:
             df[col.name] = text
     _add_record_helpers(df, spec, settings, school_year)
+    _add_key_helpers(df, spec)
     return df
+
+
+def _add_key_helpers(df: pd.DataFrame, spec: RecordTypeSpec) -> None:
+    """What the duplicate-key rule compares (quality_checks/sql/duplicate_keys.sql): the row's key
+    within its file (`_key`, null when a key column is empty), the key as sent (`_key_raw`) and a
+    hash of every canonical column (`_content`): two rows of one key are identical copies when it
+    is equal."""
+    if not spec.key:
+        return
+    keys = [df[k].astype("string") for k in spec.key]
+    if len(keys) == 1:
+        df["_key"] = keys[0]
+    else:
+        joined = keys[0].str.cat(keys[1:], sep="|")
+        df["_key"] = joined.where(pd.concat([k.notna() for k in keys], axis=1).all(axis=1))
+    raws = [df[f"{k}__raw"].fillna("") for k in spec.key]
+    df["_key_raw"] = raws[0].str.cat(raws[1:], sep=" / ") if len(raws) > 1 else raws[0]
+    # equal normalised values give equal hashes (numbers as numbers, empty as empty)
+    df["_content"] = pd.util.hash_pandas_object(df[list(spec.columns)], index=False).to_numpy().view("int64")
 
 
 def _add_record_helpers(df: pd.DataFrame, spec: RecordTypeSpec, settings: Settings, school_year: str | None) -> None:

@@ -314,13 +314,13 @@ def test_absence_outliers_equal_an_independent_computation(run, monkeypatch):
     too few schools per directorate and cycle for the default peer group of 8.)"""
     import dataclasses
 
-    from warehouse import outliers
+    from warehouse.build import ops
 
-    cfg = dataclasses.replace(outliers.outlier_config(), peer_group=("province_code",), min_peers=5)
-    monkeypatch.setattr(outliers, "outlier_config", lambda: cfg)
+    cfg = dataclasses.replace(ops.outlier_config(), peer_group=("province_code",), min_peers=5)
+    monkeypatch.setattr(ops, "outlier_config", lambda: cfg)
     landing, db = run
     with duckdb.connect(str(db)) as con:
-        outliers.detect_outliers(con, "e2e")
+        ops.detect_outliers(con, "e2e")
     got = q(db, "select school_code, school_year, month, score from ops.outlier "
                 "where metric = 'absence_rate' and status = 'open'")
     att = truth(landing, "attendance")

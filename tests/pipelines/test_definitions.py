@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from dagster import build_schedule_context
+from dagster import AssetKey, build_schedule_context
 
 from pipelines.definitions import defs
 
 EXPECTED_ASSETS = sorted(
     ["ops/landing_inventory", "raw/schools", "staging/schools", "core/dim_school", "core/dim_geography",
      "core/dim_level", "core/dim_date", "core/dim_programme", "core/programme_rule",
+     # configuration as tables (seeds), so that SQL joins it instead of pasting it in
+     "core/school_calendar", "core/submission_rule", "core/submission_deadline", "core/quality_rule",
+     "core/outlier_rule", "core/quality_score_weight",
      "core/dim_pupil", "core/pupil_identity", "core/fct_submission", "mart/indicators",
      "ops/outlier", "ops/quality_history", "ops/data_docs",
      "mart/tayssir_reconciliation", "mart/tayssir_targeting", "mart/boarding_capacity",
      "mart/schoolbag_needs", "mart/schoolbag_forecast", "mart/tayssir_month_close",
-     "mart/pupil_in_two_schools", "mart/household", "ops/duplicate_candidate", "landing/sql_extract",
+     "mart/pupil_in_two_schools", "mart/household", "mart/household_member", "ops/duplicate_candidate",
+     "landing/sql_extract",
      "ops/published_snapshot"]
     + [f"raw/{t}" for t in ("students", "tayssir_beneficiaries", "attendance", "schoolbags", "boarding_grants",
                              "canteen_meals", "tayssir_payments")]
@@ -63,7 +67,8 @@ def test_jobs_and_partitions():
     assert monitoring.partitions_def is None
     assert {k.to_user_string() for k in monitoring.asset_layer.executable_asset_keys} == {
         "ops/outlier", "ops/quality_history", "ops/data_docs", "mart/pupil_in_two_schools", "mart/household",
-        "ops/duplicate_candidate"}
+        "mart/household_member", "ops/duplicate_candidate", "core/outlier_rule", "core/quality_rule",
+        "core/quality_score_weight"}
 
 
 def test_schedules_and_sensors(monkeypatch):
@@ -96,3 +101,20 @@ def test_every_asset_is_documented():
     graph = defs.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
         assert graph.get(key).description, key
+
+
+def test_assets_are_the_registry_models_and_jobs_select_by_tag():
+    """Every table of the registry a builder writes is an asset, described by its registry entry, in
+    the group of its schema; a job runs exactly the assets tagged with its name."""
+    from warehouse.registry import registry
+
+    graph = defs.resolve_asset_graph()
+    for model in registry().models.values():
+        if model.is_view or model.built_by == "none":
+            continue
+        node = graph.get(key := AssetKey(model.name.split(".")))
+        assert node.description == model.description, key
+        assert node.group_name == model.schema, key
+    partition_load = defs.resolve_job_def("partition_load").asset_layer.executable_asset_keys
+    tagged = {k for k in graph.get_all_asset_keys() if graph.get(k).tags.get("daam/job") == "partition_load"}
+    assert partition_load == tagged and AssetKey(["core", "fct_enrolment"]) in tagged

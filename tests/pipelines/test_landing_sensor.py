@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance, SensorResult, build_sensor_context
 
+from assets.resources import LandingZone, Warehouse
 from pipelines.definitions import build_definitions
 from pipelines.landing_sensor import SETTLE_ENV, landing_sensor, settling
-from pipelines.resources import LandingZone, Warehouse
 from tests.conftest import FILES, SCHOOL_A, YEAR, write_files
 
 ATTENDANCE = f"{YEAR}/attendance/2022-10/{SCHOOL_A}.csv"

@@ -106,6 +106,26 @@ def test_rerun_changes_nothing(loaded: Path, small_landing: Path):
     assert _q(loaded, "select count(*) from ops.row_issue") == issues
 
 
+def test_a_rerun_with_nothing_new_leaves_every_table_as_it_was(loaded: Path, small_landing: Path):
+    """Every table but the run log and the scan's own record (its time): the same rows, load ids and
+    timestamps included; the file refused for its unknown school (99999Z) is not written again."""
+    def everything() -> dict[str, list]:
+        with duckdb.connect(str(loaded)) as con:
+            tables = [t for (t,) in con.execute("""
+                select table_schema || '.' || table_name from information_schema.tables
+                where table_schema in ('raw', 'staging', 'core', 'mart', 'ops') and table_type = 'BASE TABLE'
+                  and table_name not in ('load_log', 'landing_inventory') order by 1""").fetchall()]
+            return {t: con.execute(f"select * from {t} order by all").fetchall() for t in tables}
+
+    before = everything()
+    refused = [r for r in before["ops.file_manifest"] if r[0] == f"{YEAR}/students/99999Z.csv"]
+    assert len(refused) == 1 and refused[0][8] == "rejected"
+    assert run_load(small_landing, loaded).ok
+    after = everything()
+    assert {t for t in before if after[t] != before[t]} == set()
+    assert len(before) > 40 and sum(map(len, before.values())) > 100
+
+
 def test_correction_supersedes_and_resolves(loaded: Path, small_landing: Path):
     roster = f"{YEAR}/students/{SCHOOL_A}.csv"
     fixed = (small_landing / roster).read_text(encoding="utf-8").replace("BAD,x,y", "J130245874,x,y")
@@ -188,13 +208,12 @@ def test_same_bytes_from_two_schools_both_load(small_landing: Path, tmp_path: Pa
 
 
 def test_reading_and_staging_in_batches_give_the_same_result(small_landing: Path, tmp_path: Path, monkeypatch):
-    import warehouse.raw_load
-    import warehouse.stage
+    from warehouse.build import raw, staging
 
     whole = tmp_path / "whole.duckdb"
     assert run_load(small_landing, whole).ok
-    monkeypatch.setattr(warehouse.stage, "STAGE_BATCH_ROWS", 1)  # every file a batch of its own
-    monkeypatch.setattr(warehouse.raw_load, "READ_BATCH_FILES", 2)
+    monkeypatch.setattr(staging, "STAGE_BATCH_ROWS", 1)  # every file a batch of its own
+    monkeypatch.setattr(raw, "READ_BATCH_FILES", 2)
     write_files(small_landing, {f"{YEAR}/attendance/2022-11/{SCHOOL_A}.csv": ATTENDANCE_B})
     batched = tmp_path / "batched.duckdb"
     assert run_load(small_landing, batched).ok

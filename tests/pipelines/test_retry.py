@@ -8,7 +8,7 @@ import duckdb
 import pytest
 from dagster import RetryRequested
 
-from pipelines.retry import retry_transient_io
+from assets.retry import retry_transient_io
 
 
 def _raise(exc: BaseException, retry_number: int = 0) -> None:

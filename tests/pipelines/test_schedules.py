@@ -10,10 +10,10 @@ import duckdb
 from dagster import DagsterInstance, RunRequest, SkipReason, build_schedule_context, materialize
 
 from assets.cycle import tayssir_month_close
+from assets.partitions import month_partition_key
+from assets.resources import Warehouse
 from daam.config import load_settings
 from pipelines.load import run_load
-from pipelines.partitions import month_partition_key
-from pipelines.resources import Warehouse
 from pipelines.schedules import nightly_quality_monitoring, tayssir_monthly_cycle
 from tests.conftest import SCHOOL_A
 

@@ -12,6 +12,7 @@ from pipelines.load import run_load
 from quality_checks import data_docs
 from quality_checks.data_docs import build_data_docs, gx_root
 from tests.conftest import FILES, YEAR, write_files
+from warehouse.build.ops import data_docs_batches
 
 # Values of the fixture's pupils (names, birth dates, Massar codes including the malformed one,
 # guardians' CIN) that no generated file may hold.
@@ -45,8 +46,8 @@ def _by_rule(result: dict) -> dict[str, dict]:
 def test_site_built_twice_with_known_failures_and_no_personal_data(warehouse: Path, tmp_path: Path):
     root = tmp_path / "gxroot"
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        first = build_data_docs(con, root)
-        second = build_data_docs(con, root)  # idempotent: suites, definitions, checkpoints updated in place
+        first = build_data_docs(data_docs_batches(con), root)
+        second = build_data_docs(data_docs_batches(con), root)  # idempotent: suites, definitions, checkpoints updated in place
 
     assert first.index_html == second.index_html == root / "gx/uncommitted/data_docs/local_site/index.html"
     assert second.index_html.is_file()
@@ -89,15 +90,19 @@ def test_site_built_twice_with_known_failures_and_no_personal_data(warehouse: Pa
         assert not leaked, f"{f.relative_to(root)} holds {leaked}"
 
 
+def _students(con, province: str | None, max_rows: int):
+    return next(b.raw for b in data_docs_batches(con, YEAR, province, max_rows) if b.record_type == "students")
+
+
 def test_sampling_is_bounded_deterministic_and_reported(warehouse: Path, tmp_path: Path):
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        result = build_data_docs(con, tmp_path / "gxroot", max_rows=2)
-        sample = data_docs._rows(con, "students", YEAR, None, rows=5, max_rows=2)
-        again = data_docs._rows(con, "students", YEAR, "110", rows=5, max_rows=2)
-        whole = data_docs._rows(con, "students", YEAR, None, rows=5, max_rows=5)
+        result = build_data_docs(data_docs_batches(con, max_rows=2), tmp_path / "gxroot")
+        sample = _students(con, None, max_rows=2)
+        again = _students(con, "110", max_rows=2)
+        whole = _students(con, None, max_rows=5)
         with pytest.raises(ValueError, match="max_rows"):
-            build_data_docs(con, tmp_path / "gxroot", max_rows=0)
-    assert result.sampled and result.max_rows == 2
+            list(data_docs_batches(con, max_rows=0))
+    assert result.sampled
     sizes = {s.record_type: (s.rows_validated, s.rows_in_scope, s.sampled) for s in result.suites}
     assert sizes["students"] == (2, 5, True)
     assert sizes["attendance"] == (2, 4, True)
@@ -121,7 +126,7 @@ def test_scope_filters_and_root_override(warehouse: Path, tmp_path: Path, monkey
     assert gx_root() == (tmp_path / "env_root").resolve()
     assert gx_root(tmp_path / "arg") == (tmp_path / "arg").resolve()  # the argument wins
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        other_year = build_data_docs(con, school_year="2021-2022", province="110")
+        other_year = build_data_docs(data_docs_batches(con, school_year="2021-2022", province="110"))
     # no rows that year: only the referential, which belongs to every year
     assert [s.suite for s in other_year.suites] == ["daam.schools"]
     assert other_year.index_html.is_relative_to((tmp_path / "env_root").resolve())

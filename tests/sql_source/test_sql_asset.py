@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 from dagster import AssetKey, DagsterInstance, DagsterInvalidConfigError, Definitions, materialize
 
-from pipelines.resources import LandingZone
-from pipelines.sql_source import SQL_URL_ENV, MassarReplica, sql_extract
+from assets.landing import sql_extract
+from assets.resources import SQL_URL_ENV, LandingZone, MassarReplica
 from tests.conftest import FILES
 from tests.sql_source import replica
 

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 from daam.arabic import normalise_name
-from daam.config import load_settings
 from pipelines.load import run_load
 from tests.conftest import write_files
-from warehouse.dedup import build_dedup, ensure_dedup_tables, set_review
-from warehouse.schema import ensure_schema, split_statements, sql_text
+from warehouse.build.ops import build_dedup
+from warehouse.follow_up import set_review
+from warehouse.schema import ensure_schema
 
 YEAR = "2022-2023"
 MONTHS = ["2022-09", "2022-10", "2022-11", "2022-12", "2023-01", "2023-02", "2023-03", "2023-04", "2023-05",
@@ -76,10 +76,7 @@ def add_identity(con: duckdb.DuckDBPyConnection, code: str, school: str) -> None
 @pytest.fixture
 def con():
     con = duckdb.connect()
-    ensure_schema(con, load_settings())
-    ensure_dedup_tables(con)
-    # the view that picks each school's referential version for a year (built with dim_school)
-    con.execute(split_statements(sql_text("core/dim_school.sql"))[-1])
+    ensure_schema(con)
     _insert(con, "core.dim_date", [{"date_key": 20220901, "date": date(2022, 9, 1), "month": "2022-09",
                                     "school_year": YEAR, "school_month_rank": 1}])
     _insert(con, "core.dim_school", [
@@ -99,6 +96,10 @@ def con():
     con.register("enrolment_frame", pd.DataFrame(enrolment))
     con.execute("""insert into core.fct_enrolment by name
                    select * exclude (massar_code), core.pupil_key(massar_code) as pupil_key from enrolment_frame""")
+    # the accepted roster rows those facts come from: where core.pupil_listing sees rosters
+    con.execute("""insert into staging.students by name
+                   select school_year, province_code, school_code, massar_code, false as is_quarantined,
+                          false as is_duplicate_copy from enrolment_frame""")
     con.execute("""insert into core.dim_pupil by name
                    select distinct core.pupil_key(massar_code) as pupil_key, gender from enrolment_frame""")
     _insert(con, "core.pupil_identity", identity)

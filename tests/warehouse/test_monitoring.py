@@ -13,7 +13,7 @@ import pytest
 from pipelines.cli import main
 from pipelines.load import run_load
 from tests.conftest import FILES, SCHOOL_A, YEAR, write_files
-from warehouse.quality_history import ensure_score_view, record_run
+from warehouse.build.ops import record_history
 
 SCHOOL_C = "16702D"  # closed at the end of the previous year, still sends a roster
 SCHOOL_D = "16703E"  # rural primary opened on 10 January 2023
@@ -55,8 +55,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     report = run_load(landing, db)
     assert report.ok, report.failed
     with duckdb.connect(str(db)) as con:
-        record_run(con, "run-1", datetime(2023, 3, 1, 2, 30))
-        ensure_score_view(con)
+        record_history(con, "run-1", datetime(2023, 3, 1, 2, 30))
     return db
 
 
@@ -115,7 +114,7 @@ def test_history_is_appended_never_overwritten(db: Path, tmp_path: Path):
     copy.write_bytes(db.read_bytes())
     with duckdb.connect(str(copy)) as con:
         first = con.execute("select count(*) from ops.quality_history").fetchall()[0][0]
-        written = record_run(con, "run-2", datetime(2023, 4, 1, 2, 30))
+        written = record_history(con, "run-2", datetime(2023, 4, 1, 2, 30))
         assert written == first
         assert con.execute("select count(distinct run_id) from ops.quality_history").fetchall() == [(2,)]
 

@@ -8,9 +8,10 @@ import dataclasses
 import duckdb
 import pytest
 
-from daam.config import load_settings
-from warehouse.outliers import detect_outliers, outlier_config, score_sql
-from warehouse.schema import ensure_schema, split_statements, sql_text
+from warehouse import seeds
+from warehouse.build import ops
+from warehouse.build.ops import detect_outliers, outlier_config
+from warehouse.schema import ensure_schema
 
 YEAR = "2022-2023"
 # absence rate per school in October: ten primary schools of directorate 110, one far off
@@ -27,9 +28,7 @@ def _school_days_rows(rates: dict[str, float], province: str) -> list[tuple]:
 @pytest.fixture
 def con():
     con = duckdb.connect()
-    ensure_schema(con, load_settings())
-    view = next(st for st in split_statements(sql_text("core/dim_school.sql")) if "core.school_year_version" in st)
-    con.execute(view)
+    ensure_schema(con)
     con.execute("insert into core.dim_date (date_key, date, month, school_year) values "
                 "(20221001, '2022-10-01', '2022-10', $y)", {"y": YEAR})
     for code, province in [*((c, "110") for c in RATES_110), *((c, "111") for c in RATES_111)]:
@@ -43,16 +42,17 @@ def con():
     con.close()
 
 
-def _scores(con, cfg) -> dict[str, tuple]:
-    con.execute("create or replace temp view outlier_metrics as select school_year, province_code, school_code, "
-                "month, 'absence_rate' as metric, sum(unjustified_absence_days)::double / sum(school_days) as value "
-                "from core.fct_attendance group by all")
+def _scores(con, cfg, monkeypatch) -> dict[str, tuple]:
+    """The run's scores (temp table outlier_scores) with configs/outliers.yaml replaced by `cfg`."""
+    monkeypatch.setattr(ops, "outlier_config", lambda: cfg)
+    monkeypatch.setattr(seeds, "outlier_config", lambda: cfg)  # what core.outlier_rule is loaded from
+    detect_outliers(con, "scores")
     return {code: (score, out) for code, score, out in con.execute(
-        f"select school_code, score, is_outlier from ({score_sql(cfg)})").fetchall()}
+        "select school_code, score, is_outlier from outlier_scores where metric = 'absence_rate'").fetchall()}
 
 
-def test_modified_z_falls_back_on_the_mean_absolute_deviation(con):
-    scores = _scores(con, outlier_config())
+def test_modified_z_falls_back_on_the_mean_absolute_deviation(con, monkeypatch):
+    scores = _scores(con, outlier_config(), monkeypatch)
     # median 0.05; MAD = 0 (six of ten at the median), so the mean absolute deviation around the
     # median x 1.253314 is the scale: (0.01 + 0.01 + 0.01 + 0.35) / 10 = 0.038
     scale = 1.253314 * 0.038
@@ -63,10 +63,10 @@ def test_modified_z_falls_back_on_the_mean_absolute_deviation(con):
     assert not any(code.startswith("2") for code in scores)  # directorate 111: 4 schools < min_peers
 
 
-def test_zscore_and_minmax_methods(con):
+def test_zscore_and_minmax_methods(con, monkeypatch):
     base = outlier_config()
     z = dataclasses.replace(base, metrics={"absence_rate": {**base.metrics["absence_rate"], "method": "zscore"}})
-    scores = _scores(con, z)
+    scores = _scores(con, z, monkeypatch)
     values = list(RATES_110.values())
     mean = sum(values) / 10
     sd = (sum((v - mean) ** 2 for v in values) / 9) ** 0.5
@@ -74,7 +74,7 @@ def test_zscore_and_minmax_methods(con):
     assert scores["10010K"][1] is ((0.40 - mean) / sd > 3.0)
     mm = dataclasses.replace(base, metrics={"absence_rate": {**base.metrics["absence_rate"], "method": "minmax",
                                                              "min": 0.0, "max": 0.3}})
-    flagged = {code for code, (_, out) in _scores(con, mm).items() if out}
+    flagged = {code for code, (_, out) in _scores(con, mm, monkeypatch).items() if out}
     assert flagged == {"10010K", "20004D"}  # bounds need no peers
 
 

@@ -8,10 +8,9 @@ import duckdb
 import pytest
 
 from daam.config import load_settings
-from warehouse.db import transaction
-from warehouse.referential import load_conformed_dimensions
-from warehouse.schema import ensure_schema, run_sql
-from warehouse.schoolbags import build_schoolbag_audit, ensure_schoolbag_tables
+from warehouse.build import Scope, mart
+from warehouse.build.landing import load_configuration
+from warehouse.schema import ensure_schema
 
 YEAR, NEXT = "2022-2023", "2023-2024"
 PROVINCE = "110"
@@ -74,9 +73,8 @@ def _enrolment_rows(roster: dict) -> list[tuple]:
 def con():
     con = duckdb.connect()
     settings = load_settings()
-    ensure_schema(con, settings)
-    load_conformed_dimensions(con, settings)   # dim_level, dim_date, core.programme_rule from configs/
-    run_sql(con, "core/dim_school.sql")        # (empty dim_school) + view core.school_year_version
+    ensure_schema(con)
+    load_configuration(con, settings)  # dim_level, dim_date, core.programme_rule... from configs/
     for code, (milieu, cycle, province) in SCHOOLS.items():
         con.execute("""insert into core.dim_school (school_key, school_code, province_code, milieu, cycle, valid_from,
                        is_current) values (hash($c) % 1000000, $c, $p, $m, $cy, '2019-09-01', true)""",
@@ -92,8 +90,10 @@ def con():
 
 
 def _build(con, year: str = YEAR, province: str = PROVINCE) -> dict:
-    with transaction(con):
-        return build_schoolbag_audit(con, year, province)
+    """The partition's mart build; the schoolbag marts' counts of its metadata."""
+    built = mart.build(con, Scope(year, province), "test")
+    assert built.committed
+    return {**built.metadata["mart.schoolbag_needs"], **built.metadata["mart.schoolbag_forecast"]}
 
 
 def _rows(con, table: str, columns: tuple[str, ...], year: str = YEAR, province: str = PROVINCE) -> dict:
@@ -223,8 +223,6 @@ def test_rebuild_is_idempotent_and_touches_only_its_partition(con):
 
 
 def test_tables_hold_no_personal_data(con):
-    ensure_schoolbag_tables(con)
-    ensure_schoolbag_tables(con)  # idempotent
     columns = {c for (c,) in con.execute("""select column_name from information_schema.columns
                                             where table_schema = 'mart' and table_name like 'schoolbag_%'""").fetchall()}
     assert not columns & {"pupil_key", "massar_code", "last_name_ar", "first_name_ar", "birth_date", "guardian_cin"}

@@ -1,4 +1,4 @@
-"""Landing files → `raw.<record_type>` rows and `ops.file_manifest` versions.
+"""The raw builder: landing files → `raw.<record_type>` rows and `ops.file_manifest` versions.
 
 Only file versions never seen before are read (a path's content hash decides): an unchanged file
 adds nothing on a rerun. New bytes at a known path become the next version and supersede the
@@ -21,10 +21,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from daam.config import Settings, load_settings
+from daam.config import PERIOD_RECORD_TYPES, Settings, load_settings
 from daam.landing.inventory import safe_path
 from daam.landing.reader import ReadResult, read_file
-from warehouse.schema import LINEAGE
+from daam.sqlfiles import registered
+from warehouse.build import Built, Scope
+from warehouse.db import log_step, transaction
+from warehouse.registry import LINEAGE
+from warehouse.schema import SQL
 
 MANIFEST_KEYS = ["file_path", "record_type", "school_year", "period", "school_code", "province_code", "content_sha256"]
 PARALLEL_READ_THRESHOLD = 40
@@ -42,28 +46,12 @@ class RawLoadSummary:
 
 
 def new_versions(con: duckdb.DuckDBPyConnection, files: pd.DataFrame) -> pd.DataFrame:
-    """The files whose (path, content) the manifest has not seen, with their next version number."""
+    """The files whose (path, content) the manifest has not seen, with their next version number
+    (raw/new_versions.sql: a refusal for an unknown school is looked at again once it changes)."""
     if files.empty:
         return files.assign(version=pd.Series(dtype="int64"))
-    con.register("incoming", files)
-    try:
-        # A file refused only because its school was not yet in the referential is re-examined
-        # under its existing version number: a late referential entry lets it in.
-        return con.execute(f"""
-            select i.*, coalesce(r.version, coalesce(m.last_version, 0) + 1) as version
-            from incoming i
-            left join (select file_path, max(version) as last_version from ops.file_manifest group by 1) m
-              using (file_path)
-            left join ops.file_manifest r
-              on r.file_path = i.file_path and r.content_sha256 = i.content_sha256
-             and r.status = 'rejected' and starts_with(r.error, '{REEXAMINED_REFUSAL}')
-            where not exists (select 1 from ops.file_manifest f
-                              where f.file_path = i.file_path and f.content_sha256 = i.content_sha256
-                                and not (f.status = 'rejected' and starts_with(f.error, '{REEXAMINED_REFUSAL}')))
-            order by i.file_path
-        """).df()
-    finally:
-        con.unregister("incoming")
+    with registered(con, incoming=files):
+        return SQL.query(con, "raw/new_versions.sql", {"reexamined": REEXAMINED_REFUSAL}).df()
 
 
 def refusal_kind(refusal: str) -> str:
@@ -191,16 +179,7 @@ def _loaded_hashes(con: duckdb.DuckDBPyConnection, hashes: list[str]) -> dict[tu
     bytes by coincidence; that is not a file sent twice, so they both load."""
     if not hashes:
         return {}
-    rows = con.execute("""
-        select content_sha256,
-               case when school_code is not null then 'school:' || school_code
-                    when province_code is not null then 'province:' || province_code
-                    else 'centre:' || record_type end as sender,
-               min(file_path)
-        from ops.file_manifest
-        where status = 'loaded' and rows_read > 0 and content_sha256 in (select unnest($h))
-        group by 1, 2
-    """, {"h": hashes}).fetchall()
+    rows = SQL.query(con, "raw/loaded_hashes.sql", {"h": hashes}).fetchall()
     return {(h, sender): path for h, sender, path in rows}
 
 
@@ -223,11 +202,8 @@ def _insert_raw(con: duckdb.DuckDBPyConnection, record_type: str, frame: pd.Data
             frame[col] = None
     frame = frame[cols]
     frame = frame.astype({c: "string" for c in cols if c not in ("file_version", "row_number")})
-    con.register("raw_batch", frame)
-    try:
-        con.execute(f"insert into raw.{record_type} by name select * from raw_batch")
-    finally:
-        con.unregister("raw_batch")
+    with registered(con, raw_batch=frame):
+        SQL.run(con, "raw/insert_rows.sql", table=f"raw.{record_type}")
 
 
 def _write_manifest(con: duckdb.DuckDBPyConnection, manifest: pd.DataFrame) -> None:
@@ -237,31 +213,20 @@ def _write_manifest(con: duckdb.DuckDBPyConnection, manifest: pd.DataFrame) -> N
     for col in cols:
         if col not in manifest:
             manifest[col] = None
-    con.register("manifest_batch", manifest[cols])
-    try:
-        con.execute("""
-            delete from ops.file_manifest f using manifest_batch b
-            where f.file_path = b.file_path and f.version = b.version
-        """)
-        # A newly loaded version supersedes every earlier loaded version at its path.
-        con.execute("""
-            update ops.file_manifest f set status = 'superseded'
-            from manifest_batch b
-            where b.status = 'loaded' and f.file_path = b.file_path and f.version < b.version
-              and f.status = 'loaded'
-        """)
-        con.execute("""
-            insert into ops.file_manifest by name
-            select file_path, record_type, school_year, period, school_code, province_code, content_sha256,
-                   version::integer as version, status, rows_read::bigint as rows_read,
-                   case when status = 'loaded' then rows_read::bigint end as rows_loaded,
-                   case when status = 'loaded' then 0 end as rows_quarantined,
-                   case when status = 'loaded' then 0 end as rows_warned,
-                   error, extra_columns, loaded_at, encoding, duplicate_of, load_id, error_kind,
-                   received_at::timestamp as received_at
-            from manifest_batch
-        """)
-    finally:
-        con.unregister("manifest_batch")
+    with registered(con, manifest_batch=manifest[cols]):
+        SQL.run(con, "raw/write_manifest.sql")
 
 
+def build(con: duckdb.DuckDBPyConnection, root: Path, scope: Scope, settings: Settings, run_id: str) -> Built:
+    """Read the new file versions of one (school year, directorate) partition with the generic,
+    contract-driven reader, in one transaction; unreadable or contradictory files are rejected with
+    a plain reason."""
+    started = datetime.now()
+    files = SQL.query(con, "raw/partition_files.sql", scope.params).df()
+    with transaction(con):
+        summary = load_files(con, root, files, settings, run_id)
+        log_step(con, run_id, "raw", scope.key, started, str(summary))
+    per_type = dict(SQL.query(con, "raw/current_files.sql", scope.params).fetchall())
+    metadata = {f"raw.{rt}": {"current_files": per_type.get(rt, 0), "new_versions_in_run": summary.files_new,
+                              "rejected_in_run": summary.files_rejected} for rt in PERIOD_RECORD_TYPES}
+    return Built("raw", scope, metadata, detail=str(summary))

@@ -1,30 +1,38 @@
-"""Raw rows of a partition → `staging.<record_type>` (typed, flagged) + `ops.row_issue` + counts.
+"""The staging builder: a partition's raw rows → `staging.<record_type>` (typed, flagged) +
+`ops.row_issue` + the manifest's row counts.
 
 The whole partition is re-staged from raw every time: that is what makes reruns converge and what
-re-admits rows whose roster arrived late. Issues no longer raised are marked `resolved`, never
-deleted; the manifest's row counts are updated in place for the current file versions.
+re-admits rows whose roster arrived late. Record types are staged in the order of
+configs/record_types.yaml, the roster first, since the others are checked against it. Issues no
+longer raised are marked `resolved`, never deleted; the manifest's row counts are updated in place
+for the current file versions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import duckdb
 import pandas as pd
 
-from daam.config import Settings, load_settings
-from daam.staging import ROW_ID, prepare
+from daam.config import PERIOD_RECORD_TYPES, Settings, load_settings
+from daam.landing.prepare import ROW_ID, prepare
+from daam.sqlfiles import registered
 from quality_checks import sql_rules
 from quality_checks.catalogue import rules
 from quality_checks.validate import ISSUE_COLUMNS, run_suite
-from warehouse.schema import LINEAGE, staging_type
+from warehouse.build import Built, Scope
+from warehouse.checks import CheckOutcome, CheckResult, run_checks
+from warehouse.db import log_step, transaction
+from warehouse.registry import LINEAGE, STAGING_TYPES, registry
+from warehouse.schema import SQL
 
-# Rosters first: every other record type is checked against the accepted roster.
-STAGE_ORDER = ("students", "tayssir_beneficiaries", "attendance", "schoolbags", "boarding_grants",
-               "canteen_meals", "tayssir_payments")
-ISSUE_KEY = ["file_path", "file_version", "sheet", "row_number", "rule", "column_name"]
 # Rows staged at once (a batch of whole files): bounds memory on the largest directorates.
 STAGE_BATCH_ROWS = 250_000
+ISSUE_COLUMNS_OUT = ["file_path", "record_type", "school_code", "sheet", "row_number", "severity", "rule",
+                     "column_name", "raw_value", "message_fr", "message_ar", "file_version", "school_year",
+                     "province_code"]
 
 
 @dataclass
@@ -37,47 +45,71 @@ class StageResult:
     suite: list[dict] = field(default_factory=list)
 
 
-def current_raw(con: duckdb.DuckDBPyConnection, record_type: str, where: str, params: dict) -> pd.DataFrame:
-    """Raw rows of the latest loaded version of each file matching `where` (on raw columns)."""
-    return con.execute(f"""
-        select r.* exclude (load_id, content_sha256)
-        from raw.{record_type} r
-        join ops.file_manifest m on m.file_path = r.file_path and m.version = r.file_version
-        where m.status = 'loaded' and {where}
-        order by r.file_path, r.sheet, r.row_number
-    """, params).df()
+def partition_raw(con: duckdb.DuckDBPyConnection, record_type: str, school_year: str, province: str,
+                  files: list[str]) -> pd.DataFrame:
+    """Raw rows of the latest loaded version of `files`, in one partition."""
+    return SQL.query(con, "staging/current_raw.sql", {"year": school_year, "province": province, "files": files},
+                     table=f"raw.{record_type}").df()
+
+
+def _issues(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=ISSUE_COLUMNS)
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, record_type: str, raw: pd.DataFrame, settings: Settings,
              school_year: str | None, province_code: str | None) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
-    """Prepare and validate rows: returns (prepared frame with flags, issues, suite summary)."""
+    """Prepare and validate rows: returns (prepared frame with flags, issues, suite summary). The
+    rules that look at the staged rosters themselves (pupil_on_two_rosters) run after the write,
+    in `flag_staged`."""
     spec = settings.record_types[record_type]
     prepared = prepare(raw, spec, settings, school_year)
     outcome = run_suite(prepared, spec, settings, school_year)
-    con.register("prepared", prepared)
-    try:
-        parts = [outcome.issues, sql_rules.duplicate_keys(con, spec)]
+    with registered(con, prepared=prepared):
+        parts = [outcome.issues, sql_rules.duplicate_keys(con, spec), sql_rules.grant_without_facility(con, spec)]
         if school_year and province_code:
             parts.append(sql_rules.pupil_not_on_roster(con, spec, school_year, province_code))
-        if record_type == "boarding_grants":
-            parts.append(sql_rules.grant_without_facility(con))
-        issues = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
-            else pd.DataFrame(columns=ISSUE_COLUMNS)
-        errors = issues.loc[issues["severity"] == "error", ROW_ID].astype("int64").unique()
-        if record_type == "students" and school_year:
-            accepted = prepared.loc[~prepared[ROW_ID].isin(errors), ROW_ID].tolist()
-            twins = sql_rules.pupil_on_two_rosters(con, school_year, province_code, accepted)
-            if len(twins):
-                issues = pd.concat([issues, twins], ignore_index=True)
-    finally:
-        con.unregister("prepared")
+    issues = _issues(parts)
     issues[ROW_ID] = issues[ROW_ID].astype("int64")
+    _flag(prepared, issues)
+    return prepared, issues, outcome.summary
+
+
+def _flag(prepared: pd.DataFrame, issues: pd.DataFrame) -> None:
+    errors = issues.loc[issues["severity"] == "error", ROW_ID]
     prepared["is_quarantined"] = prepared[ROW_ID].isin(errors)
     warned = issues.loc[issues["severity"] == "warning", ROW_ID]
     prepared["is_warned"] = prepared[ROW_ID].isin(warned) & ~prepared["is_quarantined"]
     copies = issues.loc[issues["rule"] == "duplicate_key_identical", ROW_ID]
     prepared["is_duplicate_copy"] = prepared[ROW_ID].isin(copies)
-    return prepared, issues, outcome.summary
+
+
+def flag_staged(con: duckdb.DuckDBPyConnection, record_type: str, prepared: pd.DataFrame, issues: pd.DataFrame,
+                settings: Settings, school_year: str, province_code: str) -> pd.DataFrame:
+    """The rules that read the partition's own staged rows (a pupil on two rosters counts this
+    partition's rosters too): their issues are added and their rows flagged, in staging as well."""
+    spec = settings.record_types[record_type]
+    accepted = prepared.loc[~prepared["is_quarantined"], ROW_ID].tolist()
+    with registered(con, prepared=prepared):
+        twins = sql_rules.pupil_on_two_rosters(con, spec, school_year, province_code, accepted)
+    if not len(twins):
+        return issues
+    issues = _issues([issues, twins])
+    issues[ROW_ID] = issues[ROW_ID].astype("int64")
+    newly = prepared[ROW_ID].isin(twins[ROW_ID]) & ~prepared["is_warned"]
+    prepared.loc[newly, "is_warned"] = True
+    with registered(con, warned_rows=prepared.loc[newly, ["file_path", "file_version", "sheet", "row_number"]]):
+        SQL.run(con, "staging/set_warned.sql", table=f"staging.{record_type}")
+    return issues
+
+
+def stage_batch(con: duckdb.DuckDBPyConnection, record_type: str, raw: pd.DataFrame, settings: Settings,
+                school_year: str, province_code: str) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
+    """Prepare, validate and write one batch of a partition's raw rows (the caller deleted the rows
+    they replace): the prepared frame with its flags, its issues, the suite's summary."""
+    prepared, issues, suite = evaluate(con, record_type, raw, settings, school_year, province_code)
+    write_staging(con, record_type, prepared, settings)
+    return prepared, flag_staged(con, record_type, prepared, issues, settings, school_year, province_code), suite
 
 
 def write_staging(con: duckdb.DuckDBPyConnection, record_type: str, prepared: pd.DataFrame,
@@ -86,15 +118,13 @@ def write_staging(con: duckdb.DuckDBPyConnection, record_type: str, prepared: pd
     spec = settings.record_types[record_type]
     if prepared.empty:
         return
+    # The select is made from configs/record_types.yaml: each canonical column cast to its kind's type.
     select = [f'"{c}"::{t} as "{c}"' for c, t in LINEAGE.items() if c not in spec.columns]
     for name, col in spec.columns.items():
-        select.append(f'try_cast("{name}" as {staging_type(col.kind)}) as "{name}"')
+        select.append(f'try_cast("{name}" as {STAGING_TYPES.get(col.kind, "varchar")}) as "{name}"')
     select += ["is_quarantined", "is_warned", "is_duplicate_copy"]
-    con.register("prepared_out", prepared)
-    try:
+    with registered(con, prepared_out=prepared):
         con.execute(f"insert into staging.{record_type} by name select {', '.join(select)} from prepared_out")
-    finally:
-        con.unregister("prepared_out")
 
 
 def issue_records(prepared: pd.DataFrame, issues: pd.DataFrame, record_type: str) -> pd.DataFrame:
@@ -118,58 +148,29 @@ def issue_records(prepared: pd.DataFrame, issues: pd.DataFrame, record_type: str
     return out
 
 
-def merge_issues(con: duckdb.DuckDBPyConnection, issues: pd.DataFrame, scope_where: str, params: dict) -> None:
-    """Make `ops.row_issue` say exactly `issues` for the scope (a condition on alias `i`): new ones
-    open, vanished ones resolved."""
-    cols = ["file_path", "record_type", "school_code", "sheet", "row_number", "severity", "rule", "column_name",
-            "raw_value", "message_fr", "message_ar", "file_version", "school_year", "province_code"]
-    frame = issues.reindex(columns=cols)
-    con.register("issues_new", frame)
-    key = " and ".join(f"i.{k} is not distinct from n.{k}" for k in ISSUE_KEY)
-    try:
-        con.execute(f"""
-            update ops.row_issue i set status = 'resolved', resolved_at = now()
-            where i.status = 'open' and ({scope_where})
-              and not exists (select 1 from issues_new n where {key})
-        """, params)
-        con.execute(f"""
-            insert into ops.row_issue by name
-            select n.file_path, n.record_type, n.school_code, n.sheet, n.row_number::integer as row_number,
-                   n.severity, n.rule, n.column_name, n.raw_value, n.message_fr, n.message_ar, 'open' as status,
-                   n.file_version::integer as file_version, n.school_year, n.province_code,
-                   now() as first_seen_at, null as resolved_at
-            from issues_new n
-            where not exists (select 1 from ops.row_issue i where i.status = 'open' and {key})
-        """)
-    finally:
-        con.unregister("issues_new")
+def merge_issues(con: duckdb.DuckDBPyConnection, issues: pd.DataFrame, record_type: str,
+                 school_year: str | None, province_code: str | None) -> None:
+    """Make `ops.row_issue` say exactly `issues` for the record type in the scope (null: any):
+    new ones open, vanished ones resolved."""
+    with registered(con, issues_new=issues.reindex(columns=ISSUE_COLUMNS_OUT)):
+        SQL.run(con, "staging/merge_issues.sql", {"rt": record_type, "year": school_year, "province": province_code})
 
 
-def update_manifest_counts(con: duckdb.DuckDBPyConnection, record_type: str, delete_where: str, params: dict) -> None:
-    """Current row counts of every loaded file version in scope, from the staged rows."""
-    con.execute(f"""
-        update ops.file_manifest m set
-            rows_read = c.n, rows_loaded = c.n - c.q, rows_quarantined = c.q, rows_warned = c.w
-        from (
-            select file_path, file_version, count(*) as n, count(*) filter (is_quarantined) as q,
-                   count(*) filter (is_warned) as w
-            from staging.{record_type} where {delete_where} group by all
-        ) c
-        where m.file_path = c.file_path and m.version = c.file_version and m.status = 'loaded'
-    """, params)
+def update_manifest_counts(con: duckdb.DuckDBPyConnection, record_type: str, school_year: str | None,
+                           province_code: str | None) -> None:
+    """Current row counts of every loaded file version in scope (null: any), from the staged rows."""
+    SQL.run(con, "staging/manifest_counts.sql", {"year": school_year, "province": province_code},
+            table=f"staging.{record_type}")
 
 
-def file_batches(con: duckdb.DuckDBPyConnection, record_type: str, params: dict, max_rows: int) -> list[list[str]]:
+def file_batches(con: duckdb.DuckDBPyConnection, record_type: str, params: dict, max_rows: int | None) -> list[list[str]]:
     """The partition's current files in batches of at most `max_rows` rows (a file is never split:
-    every rule but the roster ones looks within one file, and those read committed staging)."""
-    files = con.execute("""
-        select file_path, coalesce(rows_read, 0) from ops.file_manifest
-        where record_type = $rt and school_year = $year and province_code = $province and status = 'loaded'
-        order by file_path
-    """, {**params, "rt": record_type}).fetchall()
+    every rule but the roster ones looks within one file, and those read committed staging);
+    None: one batch."""
+    files = SQL.query(con, "staging/file_batches.sql", {**params, "rt": record_type}).fetchall()
     batches, current, size = [], [], 0
     for path, rows in files:
-        if current and size + rows > max_rows:
+        if current and max_rows is not None and size + rows > max_rows:
             batches.append(current)
             current, size = [], 0
         current.append(path)
@@ -179,25 +180,21 @@ def file_batches(con: duckdb.DuckDBPyConnection, record_type: str, params: dict,
 
 def stage_partition(con: duckdb.DuckDBPyConnection, settings: Settings, school_year: str,
                     province_code: str) -> list[StageResult]:
-    """Re-stage every record type of one (school year, directorate) partition.
+    """Re-stage every record type of one (school year, directorate) partition, in the caller's
+    transaction.
 
     Rosters are staged whole (a pupil on two rosters of the partition is a rule across files);
     the other record types in batches of files, so that a directorate's ten months of attendance
     never sit in memory at once."""
     params = {"year": school_year, "province": province_code}
-    where = "school_year = $year and province_code = $province"
     results = []
-    for record_type in STAGE_ORDER:
-        con.execute(f"delete from staging.{record_type} where {where}", params)
-        batches = [None] if record_type == "students" else file_batches(con, record_type, params, STAGE_BATCH_ROWS)
+    for record_type in PERIOD_RECORD_TYPES:
+        SQL.run(con, "staging/delete_partition.sql", params, table=f"staging.{record_type}")
+        roster = settings.record_types[record_type].roster == "self"
         result, issue_parts = StageResult(record_type), []
-        for batch in batches:
-            scope = "r.school_year = $year and r.province_code = $province"
-            if batch is not None:
-                scope += " and r.file_path in (select unnest($files))"
-            raw = current_raw(con, record_type, scope, {**params, "files": batch} if batch is not None else params)
-            prepared, issues, suite = evaluate(con, record_type, raw, settings, school_year, province_code)
-            write_staging(con, record_type, prepared, settings)
+        for batch in file_batches(con, record_type, params, None if roster else STAGE_BATCH_ROWS):
+            raw = partition_raw(con, record_type, school_year, province_code, batch)
+            prepared, issues, suite = stage_batch(con, record_type, raw, settings, school_year, province_code)
             issue_parts.append(issue_records(prepared, issues, record_type))
             result.rows += len(prepared)
             result.quarantined += int(prepared["is_quarantined"].sum()) if len(prepared) else 0
@@ -206,11 +203,22 @@ def stage_partition(con: duckdb.DuckDBPyConnection, settings: Settings, school_y
                 result.issues_by_rule[rule] = result.issues_by_rule.get(rule, 0) + int(n)
             result.suite = _merge_suite(result.suite, suite)
         merge_issues(con, pd.concat(issue_parts, ignore_index=True) if issue_parts else pd.DataFrame(),
-                     "i.record_type = $rt and i.school_year = $year and i.province_code = $province",
-                     {**params, "rt": record_type})
-        update_manifest_counts(con, record_type, where, params)
+                     record_type, school_year, province_code)
+        update_manifest_counts(con, record_type, school_year, province_code)
         results.append(result)
     return results
+
+
+def stage_referential(con: duckdb.DuckDBPyConnection, settings: Settings) -> StageResult:
+    """Re-stage every current referential snapshot whole (the landing scan's step)."""
+    raw = SQL.query(con, "staging/current_referential.sql").df()
+    prepared, issues, suite = evaluate(con, "schools", raw, settings, None, None)
+    SQL.run(con, "staging/delete_referential.sql")
+    write_staging(con, "schools", prepared, settings)
+    merge_issues(con, issue_records(prepared, issues, "schools"), "schools", None, None)
+    update_manifest_counts(con, "schools", None, None)
+    return StageResult("schools", len(prepared), int(prepared["is_quarantined"].sum()) if len(prepared) else 0,
+                       int(prepared["is_warned"].sum()) if len(prepared) else 0, suite=suite)
 
 
 def _merge_suite(total: list[dict], batch: list[dict]) -> list[dict]:
@@ -222,3 +230,27 @@ def _merge_suite(total: list[dict], batch: list[dict]) -> list[dict]:
         t["element_count"] = (t["element_count"] or 0) + (b["element_count"] or 0)
         t["success"] = t["success"] and b["success"]
     return total
+
+
+def build(con: duckdb.DuckDBPyConnection, scope: Scope, settings: Settings, run_id: str) -> Built:
+    """Re-stage the whole partition from raw in one transaction (rosters first, so late rosters
+    re-admit rows), update ops.row_issue (vanished issues resolved) and the manifest counts, then
+    check the file accounting."""
+    started = datetime.now()
+    with transaction(con):
+        results = stage_partition(con, settings, scope.school_year, scope.province)
+        detail = ", ".join(f"{r.record_type}: {r.rows} rows, {r.quarantined} quarantined" for r in results)
+        log_step(con, run_id, "staging", scope.key, started, detail)
+    built = Built("staging", scope, detail=detail)
+    reg = registry()
+    for r in results:
+        name = f"staging.{r.record_type}"
+        built.metadata[name] = {"rows": r.rows, "rows_quarantined": r.quarantined, "rows_warned": r.warned}
+        failing = {s["rule"]: s["unexpected_count"] for s in r.suite if s["unexpected_count"]}
+        built.checks.append(CheckResult(name, "quality_suite", reg[name].check("quality_suite").check.blocking,
+                                        CheckOutcome(r.quarantined == 0, {
+                                            "rows": r.rows, "rows_quarantined": r.quarantined,
+                                            "rows_warned": r.warned, "issues_by_rule": r.issues_by_rule,
+                                            "expectations_failing": failing})))
+    built.checks += run_checks(con, reg.built_by("staging"), scope.params)
+    return built

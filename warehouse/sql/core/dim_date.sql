@@ -1,11 +1,9 @@
--- Every day of every configured school year (1 September to 30 June), replaced whole.
-delete from core.dim_date;
-insert into core.dim_date
+-- Every day of every configured school year (1 September to 30 June).
 with bounds as (
     select school_year,
            make_date(left(school_year, 4)::integer, 9, 1) as first_day,
            make_date(left(school_year, 4)::integer + 1, 6, 30) as last_day
-    from years
+    from (select distinct school_year from core.school_calendar)
 ), days as (
     select b.school_year, unnest(generate_series(b.first_day, b.last_day, interval 1 day))::date as d
     from bounds b
@@ -18,4 +16,4 @@ select (year(d) * 10000 + month(d) * 100 + day(d))::integer as date_key,
        year(d)::integer as year,
        month(d)::integer as month_of_year,
        isodow(d)::integer as day_of_week
-from days;
+from days

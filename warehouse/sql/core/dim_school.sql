@@ -1,7 +1,5 @@
 -- dim_school, slowly changing (type 2): one version per school each time a referential snapshot
 -- changes any of its attributes. A snapshot's date (its file name) is when the version starts.
-delete from core.dim_school;
-insert into core.dim_school
 with snapshot_rows as (
     select s.*, strptime(regexp_extract(s.file_path, '([0-9]{4}-[0-9]{2}-[0-9]{2})', 1), '%Y-%m-%d')::date as snapshot_date
     from staging.schools s
@@ -27,25 +25,11 @@ with snapshot_rows as (
 select ('0x' || substr(md5(school_code || '|' || snapshot_date::varchar), 1, 15))::bigint as school_key,
        d.school_code, d.name_fr, d.name_ar, d.province_code, g.region_code, d.commune_code,
        d.commune_name_fr, d.commune_name_ar, d.milieu, d.cycle, d.nature, d.parent_school_code, d.sector,
-       d.has_boarding = 'true', d.boarding_capacity, d.has_canteen = 'true', d.opened_on, d.closed_on,
+       d.has_boarding = 'true' as has_boarding, d.boarding_capacity, d.has_canteen = 'true' as has_canteen,
+       d.opened_on, d.closed_on,
        d.snapshot_date as valid_from,
        (d.next_from - interval 1 day)::date as valid_to,
        d.next_from is null as is_current,
        d.file_path as source_file
 from dated d
-left join core.dim_geography g using (province_code);
-
--- The version of each school that applies to a school year: the latest snapshot published by the
--- end of that year (30 June), else the earliest one.
-create or replace view core.school_year_version as
-with years as (select distinct school_year from core.dim_date),
-candidates as (
-    select y.school_year, s.*,
-           row_number() over (partition by y.school_year, s.school_code
-                              order by (s.valid_from <= make_date(left(y.school_year, 4)::integer + 1, 6, 30)) desc,
-                                       case when s.valid_from <= make_date(left(y.school_year, 4)::integer + 1, 6, 30)
-                                            then s.valid_from end desc nulls last,
-                                       s.valid_from) as pick
-    from years y cross join core.dim_school s
-)
-select * exclude (pick) from candidates where pick = 1;
+left join core.dim_geography g using (province_code)

@@ -1,11 +1,12 @@
--- mart.indicators for one (school year, directorate): the school rows of the directorate, then the
--- directorate's row, its region's row and the national row, each the sum of the level below.
+-- mart.indicators for one (school year, directorate): the school rows of the directorate. The rows
+-- of the directorate, its region and the nation are sums of the level below (rollup.sql, run for
+-- each level by the mart builder).
 -- A school has a row for an indicator and period only when it sent the record type feeding it
 -- (not reported is not zero); a school that did send gets its value, zero included.
 delete from mart.indicators
 where school_year = $year and geo_level = 'school'
   and geo_code in (select school_code from core.dim_school where province_code = $province);
-insert into mart.indicators
+insert into mart.indicators by name
 with received as (
     select school_code, record_type, period from core.fct_submission
     where school_year = $year and province_code = $province and is_received
@@ -41,11 +42,9 @@ with received as (
     select school_code, month, sum(meals_served) as meals, sum(cost_mad) as cost
     from core.fct_canteen_month where school_year = $year and province_code = $province group by 1, 2
 ), completeness as (
-    select school_code, count(*) filter (is_expected) as expected,
-           count(*) filter (is_expected and is_received) as received,
-           count(*) filter (is_expected and is_received and is_on_time) as on_time
-    from core.fct_submission where school_year = $year and province_code = $province group by 1
-    having count(*) filter (is_expected) > 0
+    select school_code, sum(expected) as expected, sum(received) as received, sum(on_time) as on_time
+    from core.submission_status where school_year = $year and province_code = $province group by 1
+    having sum(expected) > 0
 ), recon as (
     select school_code,
            sum(paid_mad) filter (class = 'paid_as_due') as paid_as_due_mad,
@@ -114,33 +113,7 @@ with received as (
            unnest([expected, received, on_time])
     from completeness
 )
-select 'school', v.school_code, s.name_fr, s.name_ar, $year, v.month, v.indicator, v.value::double
+select 'school' as geo_level, v.school_code as geo_code, s.name_fr as geo_name_fr, s.name_ar as geo_name_ar,
+       $year as school_year, v.month, v.indicator, v.value::double as value
 from school_values v
 join core.school_year_version s on s.school_year = $year and s.school_code = v.school_code;
-
-delete from mart.indicators where school_year = $year and geo_level = 'province' and geo_code = $province;
-insert into mart.indicators
-select 'province', g.province_code, g.province_name_fr, g.province_name_ar, $year, i.month, i.indicator, sum(i.value)
-from mart.indicators i
-join core.school_year_version s on s.school_year = i.school_year and s.school_code = i.geo_code
-join core.dim_geography g on g.province_code = s.province_code
-where i.school_year = $year and i.geo_level = 'school' and s.province_code = $province
-group by all;
-
-delete from mart.indicators
-where school_year = $year and geo_level = 'region'
-  and geo_code = (select region_code from core.dim_geography where province_code = $province);
-insert into mart.indicators
-select 'region', g.region_code, g.region_name_fr, g.region_name_ar, $year, i.month, i.indicator, sum(i.value)
-from mart.indicators i
-join core.dim_geography g on g.province_code = i.geo_code
-where i.school_year = $year and i.geo_level = 'province'
-  and g.region_code = (select region_code from core.dim_geography where province_code = $province)
-group by all;
-
-delete from mart.indicators where school_year = $year and geo_level = 'national';
-insert into mart.indicators
-select 'national', 'MA', 'Maroc', 'المغرب', $year, month, indicator, sum(value)
-from mart.indicators
-where school_year = $year and geo_level = 'region'
-group by all;

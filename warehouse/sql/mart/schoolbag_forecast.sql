@@ -1,9 +1,26 @@
 -- mart.schoolbag_forecast for one (school year Y, directorate): pupils and kits per school × level
 -- in Y+1, from Y's accepted roster (core.fct_enrolment), against the school's declared
--- forecast_next_year (core.fct_schoolbag of Y). Formulas: warehouse/schoolbags.py.
--- Parameters: $year, $province. Replaces the partition's rows only.
-delete from mart.schoolbag_forecast where school_year = $year and province_code = $province;
-insert into mart.schoolbag_forecast
+-- forecast_next_year (core.fct_schoolbag of Y).
+-- Parameters: $year, $province: the partition's rows (the builder replaces that partition).
+--
+-- **`mart.schoolbag_forecast`** — one row per school × level of year Y+1, from year Y's roster.
+-- For level L in Y with N_L pupils of whom R_L repeat, the repetition rate is ρ_L = R_L / N_L and:
+--
+-- - repeaters_staying(L) = ρ_L · N_L = R_L (they stay in L);
+-- - promoted_in(L+1) = (1 − ρ_L) · N_L = N_L − R_L, L+1 being the level of next rank
+--   (`core.dim_level.rank`) in the school's cycle; pupils of the cycle's last level leave;
+-- - intake at the cycle's entry level (1AP in primary; 1AC in collège, TC in lycée) = new entrants
+--   (pupils of the entry level not repeating) over the last up-to-3 years ≤ Y in which the school
+--   has roster rows in the directorate, extended one year by least squares:
+--   ŷ(Y+1) = ȳ + b · (x_{Y+1} − x̄), b = Σ(x − x̄)(y − ȳ) / Σ(x − x̄)², x = the year's first
+--   calendar year; with one year, that year's value; rounded, floored at 0. 20, 24, 28 → 32;
+-- - forecast_pupils(L) = repeaters_staying(L) + promoted_in(L) + intake(L);
+-- - kits_needed(L) = forecast_pupils(L) when the rules give L a kit in the school's milieu, else 0,
+--   with Y+1's rules when `configs/programme_rules.yaml` lists Y+1, else Y's (`rules_year`);
+-- - forecast_gap = the school's declared `forecast_next_year` for L (in Y) − forecast_pupils(L).
+--
+-- The school's milieu and cycle are those of its referential version for Y
+-- (`core.school_year_version`); a school without a cycle takes the cycle of most of its roster.
 with years as (
     select left($year, 4)::integer as y0,
            (left($year, 4)::integer + 1) || '-' || (left($year, 4)::integer + 2) as next_year
@@ -107,4 +124,4 @@ select $year as school_year, (select next_year from years) as forecast_year, $pr
        f.declared_forecast - f.forecast_pupils as forecast_gap
 from totals f
 left join core.dim_level l on l.level_code = f.level_code
-left join rules ru on ru.milieu = f.milieu and ru.level_code = f.level_code;
+left join rules ru on ru.milieu = f.milieu and ru.level_code = f.level_code

@@ -1,9 +1,23 @@
 -- mart.schoolbag_needs for one (school year, directorate): the school's declared needs
 -- (core.fct_schoolbag) against the pupils its accepted roster (core.fct_enrolment) makes eligible
 -- by the year's rules (core.programme_rule: schoolbags / eligibility / '<milieu>|<level>').
--- Parameters: $year, $province. Replaces the partition's rows only.
-delete from mart.schoolbag_needs where school_year = $year and province_code = $province;
-insert into mart.schoolbag_needs
+-- Parameters: $year, $province: the partition's rows (the builder replaces that partition).
+--
+-- **`mart.schoolbag_needs`** — one row per school × level where the accepted roster has pupils
+-- eligible by the rules, or the school declared a row:
+--
+-- - `rule_kit_type`: the kit that `configs/programme_rules.yaml` (`schoolbags.eligibility`, as
+--   flattened in `core.programme_rule`) gives the level in the school's milieu that year
+--   (`full_kit`, `books_supplies`, `books_only`; null: no kit);
+-- - `computed_eligible` = pupils of the level on the accepted roster (`core.fct_enrolment`) when
+--   the rules give a kit, else 0;
+-- - `declared_eligible`, `kits_requested`, `declared_kit_type`, `kits_received`,
+--   `kits_distributed`: the school's declaration (`core.fct_schoolbag`), null when not declared;
+-- - `requested_gap` = kits_requested − computed_eligible; `eligible_gap` = declared_eligible −
+--   computed_eligible; `over_declared` = kits_requested > computed_eligible;
+--   `kit_type_mismatch` = declared kit type ≠ the rules' (a kit declared for a level the rules
+--   give none is a mismatch); `kits_undistributed` = kits_received − kits_distributed;
+--   `over_distributed` = kits_distributed > kits_received.
 with rules as (
     select split_part(rule_key, '|', 1) as milieu, split_part(rule_key, '|', 2) as level_code,
            value_text as kit_type
@@ -59,4 +73,4 @@ select $year as school_year, $province as province_code, school_key, school_code
        kits_received, kits_distributed,
        kits_received - kits_distributed as kits_undistributed,
        kits_distributed > kits_received as over_distributed
-from measured;
+from measured

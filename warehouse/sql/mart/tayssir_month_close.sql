@@ -1,8 +1,6 @@
 -- mart.tayssir_month_close for one (month, directorate): each school with Tayssir beneficiaries,
 -- the month's compliant pupils and entitlement, why the others are not paid, and whether the
 -- school's attendance for the month arrived (and on time). Rerunning a month replaces it.
-delete from mart.tayssir_month_close where month = $month and province_code = $province;
-insert into mart.tayssir_month_close
 with months as (
     select t.school_year, t.school_code,
            count(distinct t.pupil_key) filter (t.is_active) as active_beneficiaries,
@@ -15,10 +13,12 @@ with months as (
     where t.month = $month and t.province_code = $province
     group by all
 )
-select m.school_year, $month, $province, m.school_code, m.active_beneficiaries, m.compliant_pupils,
-       m.entitlement_mad, m.over_threshold, m.no_attendance, m.level_not_covered,
-       coalesce(s.is_expected, false), coalesce(s.is_received, false), coalesce(s.is_on_time, false), now()
+select m.school_year, $month as month, $province as province_code, m.school_code, m.active_beneficiaries,
+       m.compliant_pupils, m.entitlement_mad, m.over_threshold as not_paid_over_threshold,
+       m.no_attendance as not_paid_no_attendance, m.level_not_covered as not_paid_level,
+       coalesce(s.is_expected, false) as attendance_expected, coalesce(s.is_received, false) as attendance_received,
+       coalesce(s.is_on_time, false) as attendance_on_time, now() as closed_at
 from months m
 left join core.fct_submission s
   on s.school_code = m.school_code and s.record_type = 'attendance' and s.period = $month
- and s.school_year = m.school_year;
+ and s.school_year = m.school_year

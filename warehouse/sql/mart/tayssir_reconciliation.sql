@@ -4,8 +4,6 @@
 -- cancelled, up to the part of the due list left unpaid) goes onto the next instalment's due
 -- list, instalment after instalment. A payment line's instalment is the instalment whose months
 -- hold its period_from (configs/programme_rules.yaml).
-delete from mart.tayssir_reconciliation where school_year = $year and province_code = $province;
-insert into mart.tayssir_reconciliation
 with recursive instalments as (
     select rule_key::integer as instalment, value_num::integer as month_of_year
     from core.programme_rule where school_year = $year and programme = 'tayssir' and rule = 'instalments'
@@ -52,11 +50,11 @@ with recursive instalments as (
           from chain) c
     join joined j on j.pupil_key = c.pupil_key and j.school_code = c.school_code and j.instalment = c.instalment + 1
 )
-select $year, $province, school_code, pupil_key, instalment, months_due, entitlement_mad, carried_over_mad,
-       due_mad, paid_mad, not_collected_mad, payment_lines, reasons_not_due,
+select $year as school_year, $province as province_code, school_code, pupil_key, instalment, months_due,
+       entitlement_mad, carried_over_mad, due_mad, paid_mad, not_collected_mad, payment_lines, reasons_not_due,
        case when due_mad = 0 and paid_mad = 0 then 'nothing_due'
             when due_mad = 0 then 'paid_not_due'
             when paid_mad = 0 then 'unpaid_due'
             when paid_mad = due_mad then 'paid_as_due'
-            else 'amount_mismatch' end
-from chain;
+            else 'amount_mismatch' end as class
+from chain

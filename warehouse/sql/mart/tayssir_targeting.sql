@@ -3,8 +3,6 @@
 -- (configs/programme_rules.yaml tayssir.targeting); a beneficiary is a pupil active on the
 -- school's accepted Tayssir list. Beneficiaries not eligible are inclusion errors; eligible pupils
 -- not on the list are exclusion candidates (the family's RAMED / AMO status is not in school data).
-delete from mart.tayssir_targeting where school_year = $year and province_code = $province;
-insert into mart.tayssir_targeting
 with covered_levels as (
     select rule_key as level_code from core.programme_rule
     where school_year = $year and programme = 'tayssir' and rule = 'monthly_amount_mad'
@@ -26,14 +24,14 @@ with covered_levels as (
     select p.*, p.level_covered and p.milieu_ok as is_eligible, b.pupil_key is not null as is_beneficiary
     from pupils p left join listed b using (school_code, pupil_key)
 )
-select $year, $province, any_value(commune_code), school_code,
-       count(distinct pupil_key),
-       count(distinct pupil_key) filter (is_eligible),
-       count(distinct pupil_key) filter (is_beneficiary),
-       count(distinct pupil_key) filter (is_eligible and is_beneficiary),
-       count(distinct pupil_key) filter (is_beneficiary and not is_eligible),
-       count(distinct pupil_key) filter (is_beneficiary and not level_covered),
-       count(distinct pupil_key) filter (is_beneficiary and level_covered and not milieu_ok),
-       count(distinct pupil_key) filter (is_eligible and not is_beneficiary)
+select $year as school_year, $province as province_code, any_value(commune_code) as commune_code, school_code,
+       count(distinct pupil_key) as enrolled_pupils,
+       count(distinct pupil_key) filter (is_eligible) as eligible_pupils,
+       count(distinct pupil_key) filter (is_beneficiary) as beneficiaries,
+       count(distinct pupil_key) filter (is_eligible and is_beneficiary) as covered_eligible,
+       count(distinct pupil_key) filter (is_beneficiary and not is_eligible) as inclusion_errors,
+       count(distinct pupil_key) filter (is_beneficiary and not level_covered) as inclusion_level_not_covered,
+       count(distinct pupil_key) filter (is_beneficiary and level_covered and not milieu_ok) as inclusion_milieu,
+       count(distinct pupil_key) filter (is_eligible and not is_beneficiary) as exclusion_candidates
 from flagged
-group by school_code;
+group by school_code

@@ -1,7 +1,7 @@
 -- Fuzzy duplicates of one school year ($year): two Massar codes with the same normalised Arabic
 -- full name (last name then first name, daam.arabic.name_key), the same birth date and the same
 -- commune of their schools. Needs the temp table dedup_names (raw, name_key) of the year's
--- distinct last names, first names and birth places, normalised in Python (warehouse/dedup.py).
+-- distinct last names, first names and birth places, normalised in Python (warehouse/build/ops.py).
 -- Merged into ops.duplicate_candidate by (school_year, pupil_key_a, pupil_key_b): reviewers'
 -- states are kept, new pairs added, pairs no longer found get resolved_at (never deleted).
 
@@ -84,3 +84,4 @@ where c.school_year = $year and c.resolved_at is null
 drop table dedup_pair;
 drop table dedup_evidence;
 drop table dedup_person;
+drop table dedup_names;

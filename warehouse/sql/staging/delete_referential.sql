@@ -1,0 +1,2 @@
+-- The staged referential, before it is staged again whole.
+delete from staging.schools;
