@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from daam import sql_source
 from daam.config import load_settings
 from daam.landing.inventory import scan
-from daam.sql_source import SqlSourceError, extract, render, state_path
+from daam.sql_source import SqlSourceError, extract, extraction, render, state_path
 from tests.conftest import FILES, SCHOOL_A, YEAR
 from tests.sql_source import replica
 from tests.sql_source.conftest import POSTGRES_URL_ENV, REQUIRE_ENV
@@ -107,8 +106,8 @@ def test_deleted_rows_leave_with_the_next_change_of_their_group_or_a_full_run(re
 def test_streamed_and_per_group_reads_write_the_same_bytes(replica_db, tmp_path: Path, monkeypatch):
     _add_student(replica_db, 10, school_year="2022/2023")  # another spelling of the year: the same file
     _run(replica_db, tmp_path / "one")
-    monkeypatch.setattr(sql_source, "PER_GROUP_QUERIES_UP_TO", 0)
-    monkeypatch.setattr(sql_source, "STREAM_ROWS", 2)
+    monkeypatch.setattr(extraction, "PER_GROUP_QUERIES_UP_TO", 0)
+    monkeypatch.setattr(extraction, "STREAM_ROWS", 2)
     _run(replica_db, tmp_path / "all")
     files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*.csv"))
     assert len(files) == len(FILES)
