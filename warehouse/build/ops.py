@@ -40,6 +40,7 @@ from warehouse.registry import registry
 from warehouse.schema import SQL
 from warehouse.seeds import load_seeds
 
+
 def _load_own_seeds(con: duckdb.DuckDBPyConnection, *names: str) -> None:
     """The configuration a step reads, from configs/ as it is now (an edit counts at the next run)."""
     load_seeds(con, load_settings(), [registry()[n] for n in names])
