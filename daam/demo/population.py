@@ -212,9 +212,14 @@ def year_data(pupils: Pupils, school: School, settings: Settings, seed: int, yea
     if school.has_boarding and n:
         cap = school.capacity or 0
         perm = rng.permutation(n)
-        n_int = min(round(cap * rng.uniform(0.55, 0.7)), n // 3)
-        n_demi = min(max(1, round(cap * rng.uniform(0.15, 0.25))), n // 6, cap - n_int)
-        n_cant = min(max(1, round(cap * rng.uniform(0.05, 0.12))), n // 10, cap - n_int - n_demi)
+        if school.small:  # a small rural collège: a handful of grantees (referential.SMALL_COLLEGE_EVERY)
+            k = min(int(rng.integers(1, 5)), cap, n)
+            n_demi = int(k > 1 and rng.random() < 0.3)
+            n_int, n_cant = k - n_demi, 0
+        else:
+            n_int = min(round(cap * rng.uniform(0.55, 0.7)), n // 3)
+            n_demi = min(max(1, round(cap * rng.uniform(0.15, 0.25))), n // 6, cap - n_int)
+            n_cant = min(max(1, round(cap * rng.uniform(0.05, 0.12))), n // 10, cap - n_int - n_demi)
         boarding[perm[:n_int]] = 2
         boarding[perm[n_int:n_int + max(n_demi, 0)]] = 1
         grant[perm[:n_int]] = 0

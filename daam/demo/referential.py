@@ -29,10 +29,33 @@ CYCLE_LEVELS = {"primaire": ["1AP", "2AP", "3AP", "4AP", "5AP", "6AP"], "college
 LL_CYCLE = {"primaire": "PRIMAIRE", "college": "SECONDAIRE-COLLEGIAL", "lycee": "SECONDAIRE-QUALIFIANT"}
 NETAB_FR = {"autonome": "Ecole Autonome", "secteur_centre": "Secteur Scolaire Centre", "satellite": "Satellite",
             "communale": "Ecole communale", "college": "Collège Enseignement Général", "lycee": "Lycée Qualifiant"}
-BASE_SIZE = {("autonome", "urbain"): 700, ("communale", "rural"): 350, ("secteur_centre", "rural"): 260,
+BASE_SIZE = {("autonome", "urbain"): 700, ("communale", "rural"): 350, ("secteur_centre", "rural"): 340,
              ("satellite", "rural"): 60, ("college", "urbain"): 900, ("college", "rural"): 500,
              ("lycee", "urbain"): 650, ("lycee", "rural"): 380}
 UNKNOWN_SCHOOL_NUMBER = 99_500  # outside every province block: used for the unknown-school-code file
+# Small rural units (contract/domain.md 1.1, 1.4, 5.3, 5.4). Massar counted ~13,000 "écoles annexes"
+# (satellites) beside ~11,000 établissements in 2020, so satellites are about half of the primary
+# units. Nador 2018-19 had 288 primary units, 190 of them rural (22,564 pupils), for 143 primary
+# établissements: ~145 satellites (76 % of the rural units, ~3 per rural centre) and, if its ~45
+# rural établissements hold ~340 pupils each (BASE_SIZE of a centre), ~50 pupils per satellite.
+# Rural primary units of a province are therefore: 8 % écoles communales (Oriental: 54 of 697
+# primary schools, domain 5.3), 22 % secteur-scolaire centres and 70 % satellites (~3 per centre).
+RURAL_PRIMARY_MIX = {"communale": 0.08, "secteur_centre": 0.22}  # the rest are satellites
+# The sources give no distribution of satellite sizes, only that mean of ~50. Chosen, for a few dozen
+# pupils in multigrade classes where a level has a handful of pupils: 15 % hamlet units of one
+# multigrade class (4-19 pupils: levels of 0-4 pupils, often fewer than 5 girls), 70 % small units of
+# 20-80 pupils, 15 % larger ones of 81-150 (mean ~54). At Nador scale that makes ~46 % of the primary
+# units satellites and ~32 % rural units of 20-80 pupils. These sizes are drawn, not scaled to the
+# province's pupil target: the other units of the same milieu and cycle take the difference, so the
+# pupils (and rows) of a province per milieu and cycle are unchanged.
+SATELLITE_SIZES = ((0.15, 4, 19), (0.70, 20, 80), (0.15, 81, 150))  # (share, fewest, most pupils)
+# Collèges: the sources give ~1,000 internats (65 % rural) for ~160,000 grantees (domain 4.2), ~160
+# each, and Nador's 34 collèges average 760 pupils; they say nothing of the smallest. Chosen: one rural
+# collège in three is a small one of 120-250 pupils (a collège de proximité in a remote commune)
+# whose internat, when it has one, holds only a handful of grantees (1-4): few families of far
+# douars apply, and the provincial committee grants on mérite social (domain 4.1).
+SMALL_COLLEGE_EVERY = 3  # the 1st, 4th, 7th ... rural collège of a province is small
+SMALL_COLLEGE_SIZE = (120, 250)
 
 
 def rng_for(seed: int, *keys: int) -> np.random.Generator:
@@ -57,6 +80,7 @@ class School:
     commune_fr: str
     commune_ar: str
     size: int
+    small: bool = False  # a small rural collège: a handful of boarding grantees (SMALL_COLLEGE_EVERY)
     parent: str | None = None
     has_boarding: bool = False
     capacity: int | None = None
@@ -165,8 +189,8 @@ def _plan(n: int, rural: float) -> list[tuple[str, str, str]]:
     n_lyc = max(n - n_prim - n_col, 1)
     r_prim = round(n_prim * min(0.95, rural * 1.2))
     r_col, r_lyc = round(n_col * rural * 0.7), round(n_lyc * rural * 0.35)
-    n_comm = round(r_prim * 0.08)
-    n_ssc = max(round(r_prim * 0.35), 1 if r_prim else 0)
+    n_comm = round(r_prim * RURAL_PRIMARY_MIX["communale"])
+    n_ssc = max(round(r_prim * RURAL_PRIMARY_MIX["secteur_centre"]), 1 if r_prim else 0)
     n_sat = r_prim - n_comm - n_ssc
     plan = [("autonome", "urbain", "primaire")] * (n_prim - r_prim)
     plan += [("secteur_centre", "rural", "primaire")] * n_ssc + [("satellite", "rural", "primaire")] * n_sat
@@ -176,10 +200,33 @@ def _plan(n: int, rural: float) -> list[tuple[str, str, str]]:
     return plan
 
 
-TINY_PLAN = [  # (nature, milieu, cycle, size)
-    ("secteur_centre", "rural", "primaire", 35), ("satellite", "rural", "primaire", 26),
-    ("college", "rural", "college", 38), ("lycee", "urbain", "lycee", 32),
-]
+TINY_PLAN = {  # province -> (nature, milieu, cycle, size, small)
+    # Nador: a satellite of 26 pupils and a small collège with 1-4 boarding grantees
+    "110": [("secteur_centre", "rural", "primaire", 35, False), ("satellite", "rural", "primaire", 26, False),
+            ("college", "rural", "college", 38, True), ("lycee", "urbain", "lycee", 32, False)],
+    # Driouch: a hamlet satellite of 4 pupils, so that whatever the seed its levels, girls, Tayssir
+    # and canteen counts are under 5 (in its first year at least: an intake may make it 5)
+    "111": [("secteur_centre", "rural", "primaire", 35, False), ("satellite", "rural", "primaire", 4, False),
+            ("college", "rural", "college", 38, False), ("lycee", "urbain", "lycee", 32, False)],
+}
+
+
+def _small_sizes(plan: list[tuple[str, str, str]], rng: np.random.Generator) -> list[int | None]:
+    """Drawn sizes of the satellites and small collèges of a plan (None: scaled to the province)."""
+    shares = np.array([share for share, _, _ in SATELLITE_SIZES])
+    sizes: list[int | None] = []
+    k_col = 0
+    for nature, milieu, _ in plan:
+        if nature == "satellite":
+            _, lo, hi = SATELLITE_SIZES[int(rng.choice(len(shares), p=shares))]
+            sizes.append(int(rng.integers(lo, hi + 1)))
+        elif nature == "college" and milieu == "rural":
+            small = k_col % SMALL_COLLEGE_EVERY == 0
+            k_col += 1
+            sizes.append(int(rng.integers(SMALL_COLLEGE_SIZE[0], SMALL_COLLEGE_SIZE[1] + 1)) if small else None)
+        else:
+            sizes.append(None)
+    return sizes
 
 
 def province_schools(settings: Settings, province: str, scale: str, seed: int, n_years: int) -> list[School]:
@@ -191,8 +238,9 @@ def province_schools(settings: Settings, province: str, scale: str, seed: int, n
     urban_c = [c for c in communes if c[3]]
     rural_c = [c for c in communes if not c[3]] or urban_c
     if scale == "tiny":
-        plan = [(n, m, c) for n, m, c, _ in TINY_PLAN]
-        sizes = [s for *_, s in TINY_PLAN]
+        plan = [(n, m, c) for n, m, c, _, _ in TINY_PLAN[province]]
+        sizes = [s for *_, s, _ in TINY_PLAN[province]]
+        small = [sm for *_, sm in TINY_PLAN[province]]
         extra = 1 if n_years > 1 else 0
     else:
         n, pupils = REGION_02.get(province, DEFAULT_TARGET)
@@ -203,7 +251,19 @@ def province_schools(settings: Settings, province: str, scale: str, seed: int, n
         plan = _plan(n, rural)
         sizes = [BASE_SIZE[(nat, mil)] * float(rng.lognormal(0, 0.35)) for nat, mil, _ in plan]
         k = pupils / sum(sizes)
-        sizes = [max(12, round(s * k)) for s in sizes]
+        sizes = [s * k for s in sizes]
+        drawn = _small_sizes(plan, rng_for(seed, 4, int(province)))  # own stream: the rest keeps its draws
+        small = [d is not None and c == "college" for d, (_, _, c) in zip(drawn, plan)]
+        # the pupils the small units do not hold go to the other units of their milieu and cycle, so
+        # the province's pupils per milieu and cycle (and the rows of each programme) stay the same
+        for key in {(m, c) for d, (_, m, c) in zip(drawn, plan) if d is not None}:
+            group = [i for i, (_, m, c) in enumerate(plan) if (m, c) == key]
+            rest = [i for i in group if drawn[i] is None]
+            budget = sum(sizes[i] for i in group) - sum(drawn[i] or 0 for i in group)
+            f = max(budget, 0) / sum(sizes[i] for i in rest) if rest else 0.0
+            for i in rest:
+                sizes[i] *= f
+        sizes = [d if d is not None else max(12, round(s)) for s, d in zip(sizes, drawn)]
         extra = n_years - 1
     # openings: one new urban primary per later year (tiny: in Nador; Driouch gets a school that closes)
     opening = [("autonome", "urbain", "primaire")] * extra if scale != "tiny" or province == "110" else []
@@ -211,6 +271,7 @@ def province_schools(settings: Settings, province: str, scale: str, seed: int, n
     if closing_tiny:
         plan.append(("communale", "rural", "primaire"))
         sizes.append(30)
+        small.append(False)
     block = 10_000 + p_idx * 1_000
     numbers = block + rng.permutation(1_000)[: len(plan) + len(opening)]
     schools: list[School] = []
@@ -221,7 +282,7 @@ def province_schools(settings: Settings, province: str, scale: str, seed: int, n
                                                                                  else rural_c))]
         name_fr, name_ar = _name(rng, nature, milieu, cycle)
         s = School(int(numbers[i]), province, region, i, nature, milieu, cycle, name_fr, name_ar,
-                   commune[0], commune[1], commune[2], int(size))
+                   commune[0], commune[1], commune[2], int(size), small=i < len(plan) and small[i])
         if rng.random() < 0.75:
             s.opened_on = date(int(rng.integers(1960, 2016)), 9, 1)
         if cycle == "college" and (scale == "tiny" or rng.random() < (0.6 if milieu == "rural" else 0.1)):

@@ -18,7 +18,8 @@ from python_calamine import CalamineWorkbook
 from daam.codes import CIN_RE, MASSAR_CODE_RE, is_valid_school_code
 from daam.config import load_settings
 from daam.demo.defects import ALL_RULES, RULES, severities
-from daam.demo.generator import generate
+from daam.demo.generator import _Gen, generate
+from daam.demo.referential import School
 from daam.demo.writers import VARIANTS, VOCAB_DISPLAY
 
 YEARS = ["2021-2022", "2022-2023"]
@@ -437,3 +438,100 @@ def test_defects_leave_clean_rows_alone(clean, dirty) -> None:
         assert got <= want, rt
         assert len(want) - len(got) <= (d.defect != "").sum(), rt
     assert _hashes(c_out / "reference") == _hashes(d_out / "reference")
+
+
+# ---------------------------------------------------------------------- small rural units
+def _cells(out: Path) -> dict[str, pd.DataFrame]:
+    """Per school year: the referential snapshot with each school's pupils and girls on its roster,
+    and the counts behind small cells (pupils per level, grantees, Tayssir, schoolbags, canteen)."""
+    st = _truth(out, "students")
+    st = st[st.defect == ""]
+    frames = {}
+    for year in sorted(set(st.school_year)):
+        ref = _csv(out / f"reference/schools/{year[:4]}-09-01.csv")
+        ref = ref[ref.closed_on == ""].set_index("CD_ETAB")
+        roster = st[st.school_year == year]
+        ref["pupils"] = roster.groupby("school_code").size().reindex(ref.index)
+        ref["girls"] = roster[roster.gender == "F"].groupby("school_code").size().reindex(ref.index, fill_value=0)
+        frames[year] = ref
+    return frames
+
+
+def _per_school(out: Path, rt: str, year: str) -> pd.Series:
+    t = _truth(out, rt)
+    t = t[(t.defect == "") & (t.school_year == year)]
+    return t.groupby("school_code").size()
+
+
+def _assert_small_cells(out: Path, year: str, ref: pd.DataFrame, few: int) -> None:
+    """Counts under 5 exist in every kind of cell a report would have to hide: pupils of a level,
+    girls of a school, boarding grantees, Tayssir beneficiaries, schoolbags eligible."""
+    st = _truth(out, "students")
+    st = st[(st.defect == "") & (st.school_year == year)]
+    per_level = st.groupby(["school_code", "level"]).size()
+    assert (per_level < 5).sum() >= few, year
+    on_roster = ref[ref.pupils.notna()]
+    assert ((on_roster.girls > 0) & (on_roster.girls < 5)).any(), year
+    grants = _per_school(out, "boarding_grants", year)
+    small_colleges = grants[grants.between(1, 4)]
+    assert len(small_colleges), year
+    assert (ref.loc[small_colleges.index, "CD_MIL"] == "R").all()
+    assert (ref.loc[small_colleges.index, "LL_CYCLE"] == "SECONDAIRE-COLLEGIAL").all()
+    assert (grants >= 10).any(), year  # the larger internats are still there
+    assert (_per_school(out, "tayssir_beneficiaries", year) < 5).any(), year
+    bags = _truth(out, "schoolbags")
+    bags = bags[(bags.defect == "") & (bags.school_year == year)]
+    assert (bags.eligible.astype(int) < 5).sum() >= few, year
+
+
+def test_tiny_has_small_rural_units(clean) -> None:
+    """Even the tiny scale has a satellite of a few dozen pupils, a hamlet unit of a handful, and a
+    rural collège with a handful of boarding grantees."""
+    out, _ = clean
+    canteen_under_5 = False
+    for year, ref in _cells(out).items():
+        sats = ref[ref.NetabFr == "Satellite"]
+        assert (sats.CD_MIL == "R").all() and sats.pupils.between(20, 80).any() and (sats.pupils < 20).any()
+        assert (sats.girls < 5).any(), year
+        _assert_small_cells(out, year, ref, few=5)
+        canteen = _truth(out, "canteen_meals")
+        canteen = canteen[canteen.school_year == year]
+        canteen_under_5 |= (canteen.beneficiaries.astype(int) < 5).any()
+    assert canteen_under_5
+
+
+@pytest.fixture(scope="module")
+def province_rural(tmp_path_factory) -> Path:
+    """Nador at province scale with its whole referential, but rosters and programme files only for its
+    rural primary units and rural collèges (the whole province takes ~30 s: the urban schools are
+    large, so they change none of the small-unit counts tested here)."""
+    out = tmp_path_factory.mktemp("province")
+    populate = _Gen._school
+
+    def rural_only(self: _Gen, school: School, pay: dict) -> None:
+        if school.milieu == "rural" and school.cycle in ("primaire", "college"):
+            populate(self, school, pay)
+
+    with pytest.MonkeyPatch.context() as mp:  # one province: generated in this process
+        mp.setattr(_Gen, "_school", rural_only)
+        generate(out, scale="province", seed=0, years=YEARS)
+    return out
+
+
+def test_province_small_rural_units_in_proportion(province_rural) -> None:
+    """About a third of Nador's primary units are rural units of 20-80 pupils (satellites), as its
+    referential would have them: satellites are close to half of the primary units (domain.md 1.1,
+    5.4), some of them hamlet units of fewer than 20 pupils; some rural collèges have 1-4 grantees."""
+    out = province_rural
+    for year, ref in _cells(out).items():
+        primary = ref[ref.LL_CYCLE == "PRIMAIRE"]
+        rural = primary[primary.CD_MIL == "R"]
+        assert rural.pupils.notna().all()  # every rural unit was generated
+        assert 0.25 <= rural.pupils.between(20, 80).sum() / len(primary) <= 0.40, year
+        sats = primary[primary.NetabFr == "Satellite"]
+        assert 0.35 <= len(sats) / len(primary) <= 0.55, year
+        assert (sats.CD_etabr.map(ref.NetabFr) == "Secteur Scolaire Centre").all()
+        assert (sats.pupils < 20).sum() >= 3 and (sats.pupils > 80).sum() >= 3, year
+        others = rural[rural.NetabFr != "Satellite"]
+        assert (others.pupils > 150).all(), year  # centres and écoles communales stay large
+        _assert_small_cells(out, year, ref, few=50)
