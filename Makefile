@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The demo's pseudonym secret (levels.md): `daam demo` creates it, mode 0600, when it is missing.
 demo: $(STAMP)
-	$(BIN)/daam demo
+	DAAM_SECRET_FILE=$${DAAM_SECRET_FILE:-$(CURDIR)/data/daam.secret} $(BIN)/daam demo
 
 test: $(STAMP)
 	$(BIN)/pytest -q -m 'not slow'

@@ -53,6 +53,39 @@ def print_summary(warehouse: str) -> None:
                 print(f"  {path}: {error}")
 
 
+def _secret_ok() -> bool:
+    """The pseudonym secret is usable (daam/secret.py); otherwise say why, before anything is written."""
+    from daam.secret import SecretError, load_secret
+
+    try:
+        load_secret()
+    except SecretError as exc:
+        print(f"daam: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+def cmd_secret(args: argparse.Namespace) -> int:
+    from daam.secret import SecretError, create_secret, load_secret
+
+    try:
+        if args.create:
+            path = create_secret(args.create)
+            print(f"new pseudonym secret written to {path} (mode 0600). Keep it outside the repository and "
+                  f"the warehouse folder, back it up, and `export DAAM_SECRET_FILE={Path(path).resolve()}`.")
+        else:
+            load_secret()
+            print("the secret of DAAM_SECRET_FILE is usable")
+    except FileExistsError:
+        print(f"daam: {args.create} exists: a secret is never overwritten (another secret gives other keys)",
+              file=sys.stderr)
+        return 2
+    except SecretError as exc:
+        print(f"daam: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_load(args: argparse.Namespace) -> int:
     from pipelines.load import run_load
 
@@ -60,6 +93,8 @@ def cmd_load(args: argparse.Namespace) -> int:
     warehouse = args.warehouse or os.environ.get("DAAM_WAREHOUSE") or DEFAULT_WAREHOUSE
     if not Path(landing).is_dir():
         print(f"daam: the landing zone {landing} does not exist (give --landing or set DAAM_LANDING)", file=sys.stderr)
+        return 2
+    if not _secret_ok():
         return 2
     started = time.monotonic()
     years = args.school_year.split(",") if getattr(args, "school_year", None) else None
@@ -100,7 +135,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from warehouse.report import headline_indicators
     from warehouse.schema import SQL
 
+    from daam.secret import SECRET_ENV, SecretError, ensure_secret
+
     landing, warehouse = Path(args.landing), Path(args.warehouse)
+    # the demo's own secret, next to its warehouse, made once (levels.md: `make demo` creates it)
+    secret = Path(os.environ.get(SECRET_ENV) or warehouse.parent / "daam.secret")
+    try:
+        secret, created = ensure_secret(secret)
+    except SecretError as exc:
+        print(f"daam: {exc}", file=sys.stderr)
+        return 2
+    os.environ[SECRET_ENV] = str(secret.resolve())
+    print(("created the pseudonym secret " if created else "pseudonym secret: ") + str(secret))
     print(f"generating the demo landing zone ({args.scale} scale, {DEMO_YEARS}) in {landing} ...")
     gen = argparse.Namespace(out=str(landing), scale=args.scale, seed=args.seed, years=DEMO_YEARS,
                              defects=args.defects, no_truth=True)
@@ -143,7 +189,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     from quality_checks.data_docs import gx_root
 
     warehouse = _warehouse_arg(args)
-    if warehouse is None:
+    if warehouse is None or not _secret_ok():
         return 2
     started = time.monotonic()
     report = run_monitoring(warehouse, quiet=not args.verbose)
@@ -192,7 +238,8 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     from warehouse.schema import ensure_schema
 
     with duckdb.connect(warehouse) as con:
-        ensure_schema(con, load_settings())  # a warehouse written by an older daam gains its new columns
+        # a warehouse written by an older daam gains its new columns; the workbooks compute no key
+        ensure_schema(con, load_settings(), keys=False)
         report = write_feedback(con, Path(args.out), province=args.province, school=args.school,
                                 school_year=args.school_year)
     print(f"{len(report.school_workbooks)} school workbook(s) and {len(report.directorate_workbooks)} "
@@ -214,6 +261,10 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--defects", type=float, default=0.0, help="fraction of rows given a defect (e.g. 0.02)")
     gen.add_argument("--no-truth", action="store_true", help="do not write the .daam-demo/ truth files")
     gen.set_defaults(func=cmd_generate)
+
+    secret = sub.add_parser("secret", help="check the pseudonym secret of DAAM_SECRET_FILE, or create a new one")
+    secret.add_argument("--create", metavar="PATH", help="write a new random secret to PATH (mode 0600)")
+    secret.set_defaults(func=cmd_secret)
 
     load = sub.add_parser("load", help="load a landing zone into the warehouse through Dagster")
     load.add_argument("--landing", help=f"landing root (default: $DAAM_LANDING or {DEFAULT_LANDING})")

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
+from daam.secret import create_secret
+
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+
+# The pseudonym secret of the whole test session (daam/secret.py): a fresh random one, outside
+# the repository, mode 0600; tests that need another one set DAAM_SECRET_FILE themselves.
+_SECRET_DIR = Path(tempfile.mkdtemp(prefix="daam-test-secret-"))
+os.environ["DAAM_SECRET_FILE"] = str(create_secret(_SECRET_DIR / "daam.secret"))
 
 SCHOOL_A = "16698Z"  # rural primary with canteen, Tayssir
 SCHOOL_B = "16701C"  # rural collège with boarding

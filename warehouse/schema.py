@@ -22,6 +22,8 @@ import duckdb
 
 from daam.config import CONFIG_DIR
 from daam.sqlfiles import SqlFiles
+from daam.secret import load_secret
+from warehouse.pseudonyms import bind_secret, record_secret
 from warehouse.registry import SCHEMAS, Model, registry, sql_dir
 
 SQL = SqlFiles("warehouse")
@@ -72,9 +74,21 @@ def _current(con: duckdb.DuckDBPyConnection) -> str | None:
     return rows[0][0] if rows else None
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection, settings=None) -> None:
-    """Create every schema, function, table and view that is missing or out of date (idempotent;
-    `settings` is accepted for older callers and unused: the registry reads configs/ itself)."""
+def ensure_schema(con: duckdb.DuckDBPyConnection, settings=None, keys: bool = True) -> None:
+    """Bind the pseudonym secret to `con` (warehouse/pseudonyms.py: a missing or unusable secret
+    stops here, before anything is written; `keys=False` for a connection that computes no key),
+    then create every schema, function, table and view that is missing or out of date
+    (idempotent; `settings` is accepted for older callers and unused: the registry reads configs/
+    itself)."""
+    secret = load_secret() if keys else None
+    if secret is not None:
+        bind_secret(con, secret)
+    _ensure_ddl(con)
+    if secret is not None:
+        record_secret(con, secret)
+
+
+def _ensure_ddl(con: duckdb.DuckDBPyConnection) -> None:
     fingerprint = schema_fingerprint()
     if _current(con) == fingerprint:
         return

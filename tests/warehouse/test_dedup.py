@@ -285,6 +285,7 @@ def test_on_a_loaded_warehouse(tmp_path: Path):
     db = tmp_path / "w.duckdb"
     assert run_load(tmp_path / "landing", db).ok
     with duckdb.connect(str(db)) as con:
+        ensure_schema(con)  # binds the pseudonym secret: the dedup computes guardian keys
         counts = build_dedup(con)
         assert counts["school_years"] == 1 and counts["pupils_on_two_rosters"] == 1
         assert counts["pupil_months_on_two_tayssir_lists"] == 10  # active at both schools all year

@@ -27,11 +27,11 @@ from identity
 semi join shared using (full_key, birth_date, commune_code)
 group by pupil_key, full_key, birth_date, commune_code;
 
--- What else those pupils' records say, compared below without being kept: a digest of the names
--- as written (identical or not), the normalised birth place, the hashed guardian CIN.
+-- What else those pupils' records say, compared below without being kept: the names as written
+-- (identical or not), the normalised birth place, the keyed guardian CIN (core.guardian_key).
 create or replace temp table dedup_evidence as
 select i.pupil_key, i.school_code,
-       min(md5(trim(i.last_name_ar) || '|' || trim(i.first_name_ar))) as written_digest,
+       min(trim(i.last_name_ar) || '|' || trim(i.first_name_ar)) as written_names,
        min(nullif(bp.name_key, '')) as birth_place_key,
        min(core.guardian_key(nullif(trim(i.guardian_cin), ''))) as guardian_key
 from core.pupil_identity i
@@ -44,7 +44,7 @@ select a.pupil_key as pupil_key_a, b.pupil_key as pupil_key_b,
        a.school_code as school_code_a, a.province_code as province_code_a,
        b.school_code as school_code_b, b.province_code as province_code_b, a.commune_code,
        concat_ws(', ', 'name', 'birth_date', 'commune',
-                 case when ea.written_digest = eb.written_digest then 'name_as_written' end,
+                 case when ea.written_names = eb.written_names then 'name_as_written' end,
                  case when pa.gender = pb.gender then 'gender' end,
                  case when ea.birth_place_key = eb.birth_place_key then 'birth_place' end,
                  case when ea.guardian_key = eb.guardian_key then 'guardian_cin' end,
