@@ -131,11 +131,10 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from daam.secret import SECRET_ENV, SecretError, ensure_secret
     from warehouse.publish import published_path
     from warehouse.report import headline_indicators
     from warehouse.schema import SQL
-
-    from daam.secret import SECRET_ENV, SecretError, ensure_secret
 
     landing, warehouse = Path(args.landing), Path(args.warehouse)
     # the demo's own secret, next to its warehouse, made once (levels.md: `make demo` creates it)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-
 from datetime import datetime
 
 import duckdb

@@ -21,8 +21,8 @@ from functools import cache
 import duckdb
 
 from daam.config import CONFIG_DIR
-from daam.sqlfiles import SqlFiles
 from daam.secret import load_secret
+from daam.sqlfiles import SqlFiles
 from warehouse.pseudonyms import bind_secret, record_secret
 from warehouse.registry import SCHEMAS, Model, registry, sql_dir
 
