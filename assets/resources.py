@@ -15,6 +15,7 @@ from dagster._utils.backoff import backoff
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
+from warehouse.db import make_private
 from warehouse.schema import ensure_schema
 
 DEFAULT_LANDING = "data/landing"
@@ -44,10 +45,12 @@ class Warehouse(DuckDBResource):
                       kwargs={"database": self.database, "read_only": False, "config": dict(self.connection_config)},
                       max_retries=10)
         try:
+            make_private(self.database)
             ensure_schema(con)
             yield con
         finally:
             con.close()
+            make_private(self.database)
 
 
 SQL_URL_ENV = "DAAM_SQL_URL"

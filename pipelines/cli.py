@@ -86,6 +86,61 @@ def cmd_secret(args: argparse.Namespace) -> int:
     return 0
 
 
+def print_products(warehouse: str | Path, paths: list[Path]) -> None:
+    """Which file each level opens (levels.md section 2)."""
+    from warehouse.products import products_dir
+    from warehouse.publish import published_path
+
+    if not paths:
+        return
+    root = products_dir(warehouse)
+    kinds = {"province": [], "region": [], "national": []}
+    for path in paths:
+        rel = path.relative_to(root)
+        kinds["national" if len(rel.parts) == 1 else rel.parts[0]].append(path)
+    print(f"\nProducts (open read-only), under {root}:")
+    print(f"  directorates ({len(kinds['province'])}): " + ", ".join(str(p.relative_to(root)) for p in kinds["province"]))
+    print(f"  regions ({len(kinds['region'])}): " + ", ".join(str(p.relative_to(root)) for p in kinds["region"]))
+    for path in kinds["national"]:
+        print(f"  nation: {path.relative_to(root)}")
+    print(f"  engineers' read copy of the whole warehouse: {published_path(warehouse)}")
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Build the level products from the working warehouse (no load may be writing it)."""
+    from warehouse.products import ProductError, build_products
+
+    warehouse = _warehouse_arg(args)
+    if warehouse is None or not _secret_ok():
+        return 2
+    provinces = [p.strip() for p in args.province.split(",") if p.strip()] if args.province else None
+    kinds = tuple(args.kind.split(",")) if args.kind else ("province", "region", "national")
+    if bad := set(kinds) - {"province", "region", "national"}:
+        print(f"daam: unknown product kind {', '.join(sorted(bad))} (province, region, national)", file=sys.stderr)
+        return 2
+    try:
+        report = build_products(warehouse, provinces=provinces, kinds=kinds)
+    except ProductError as exc:
+        print(f"daam: {exc}", file=sys.stderr)
+        return 2
+    for product in report.products:
+        print(f"{product.kind:9} {product.code:4} {product.path}  {product.size_bytes / 1e6:.1f} MB, "
+              f"{len(product.tables)} tables, {product.seconds:.1f} s")
+    if report.suppression:
+        s = report.suppression
+        print(f"suppression (k={load_k()}): {s['cells']} cells, {s['primary']} primary, {s['complementary']} "
+              f"complementary, {s['derived']} derived; audit: {s['audited']} suppressed counts, every interval at "
+              f"least {s['audit_min_width']} wide ({s['seconds_audit']:.1f} s)")
+    print(f"{len(report.products)} product(s) in {report.seconds:.1f} s")
+    return 0
+
+
+def load_k() -> int:
+    from warehouse.suppression import load_rules
+
+    return load_rules().k
+
+
 def cmd_load(args: argparse.Namespace) -> int:
     from pipelines.load import run_load
 
@@ -105,6 +160,7 @@ def cmd_load(args: argparse.Namespace) -> int:
           f"into {warehouse} in {time.monotonic() - started:.1f} s"
           + (f"; {len(report.unchanged)} unchanged since their last load, skipped" if report.unchanged else ""))
     print_summary(warehouse)
+    print_products(warehouse, report.products)
     if report.failed:
         print("\nPipeline failures (the other partitions were loaded):", file=sys.stderr)
         for failure in report.failed:
@@ -132,7 +188,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from daam.secret import SECRET_ENV, SecretError, ensure_secret
-    from warehouse.publish import published_path
+    from warehouse.products import product_path
     from warehouse.report import headline_indicators
     from warehouse.schema import SQL
 
@@ -167,9 +223,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"\nWarehouse: {warehouse.resolve()}")
     print("Next: `.venv/bin/daam quality` prints the quality scorecard; `.venv/bin/daam feedback --out "
           "data/feedback` writes each school's feedback workbook.")
-    print(f"Analysts' read-only copy: {published_path(warehouse).resolve()}")
-    print("Example query:\n  .venv/bin/python -c \"import duckdb; print(duckdb.connect('"
-          f"{published_path(warehouse)}', read_only=True).sql(\\\"select geo_code, geo_name_fr, value from mart.indicators "
+    print(f"Pseudonym secret: export {SECRET_ENV}={secret.resolve()} before other daam commands")
+    national = product_path(warehouse, "national")
+    print("Example query on the national product:\n  .venv/bin/python -c \"import duckdb; print(duckdb.connect('"
+          f"{national}', read_only=True).sql(\\\"select geo_code, geo_name_fr, value from mart.indicators "
           "where geo_level = 'province' and indicator = 'tayssir_beneficiaries' and school_year = '2022-2023' "
           "order by value desc\\\"))\"")
     return code
@@ -198,6 +255,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     index = gx_root() / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     print(f"quality monitoring done in {time.monotonic() - started:.1f} s: ops.outlier, ops.quality_history and "
           f"mart.quality_score refreshed; Data Docs: {index.as_uri()}")
+    print_products(warehouse, report.products)
     return 0
 
 
@@ -260,6 +318,14 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--defects", type=float, default=0.0, help="fraction of rows given a defect (e.g. 0.02)")
     gen.add_argument("--no-truth", action="store_true", help="do not write the .daam-demo/ truth files")
     gen.set_defaults(func=cmd_generate)
+
+    publish = sub.add_parser("publish", help="build the products of the directorates, regions and nation "
+                             "(published/province/<code>.duckdb, published/region/<code>.duckdb, published/national.duckdb)")
+    publish.add_argument("--warehouse", help=f"DuckDB file (default: $DAAM_WAREHOUSE or {DEFAULT_WAREHOUSE})")
+    publish.add_argument("--province", help="only these directorate codes (comma-separated) and their regions; "
+                         "a directorate without data gets an empty product")
+    publish.add_argument("--kind", help="only these kinds (comma-separated): province, region, national")
+    publish.set_defaults(func=cmd_publish)
 
     secret = sub.add_parser("secret", help="check the pseudonym secret of DAAM_SECRET_FILE, or create a new one")
     secret.add_argument("--create", metavar="PATH", help="write a new random secret to PATH (mode 0600)")

@@ -16,7 +16,8 @@ from assets.partitions import partition_key
 from pipelines.definitions import build_definitions
 from warehouse.build.landing import partitions_in_inventory
 from warehouse.fingerprint import partition_fingerprints, unchanged
-from warehouse.publish import PublishError, publish
+from warehouse.products import products_dir
+from warehouse.publish import published_path
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -26,7 +27,8 @@ class LoadReport:
     partitions: list[tuple[str, str]] = field(default_factory=list)  # loaded in this run
     unchanged: list[tuple[str, str]] = field(default_factory=list)  # skipped: same inputs as last time
     failed: list[str] = field(default_factory=list)
-    published: Path | None = None  # the analysts' read-only copy, refreshed at the end of the load
+    published: Path | None = None  # the engineers' read-only copy, refreshed at the end of the load
+    products: list[Path] = field(default_factory=list)  # the level products (warehouse/products.py)
 
     @property
     def ok(self) -> bool:
@@ -84,23 +86,28 @@ def run_load(landing: str | Path, warehouse: str | Path, years: list[str] | None
     # The readers' copy follows only a load that completed everywhere: a partition that failed
     # between two steps can be half new (its raw files read, its facts not yet rebuilt).
     if report.ok:
-        _publish(report, warehouse)
+        _publish(report, defs, instance, run_config, warehouse)
     return report
 
 
 def run_monitoring(warehouse: str | Path, landing: str | Path | None = None, quiet: bool = True) -> LoadReport:
     """Run the `quality_monitoring` job once (outliers, history and scores, Data Docs)."""
     defs = build_definitions(str(landing) if landing else None, str(warehouse))
+    instance, run_config = _instance(), QUIET if quiet else {}
     result = defs.resolve_job_def("quality_monitoring").execute_in_process(
-        instance=_instance(), raise_on_error=False, run_config=QUIET if quiet else {})
+        instance=instance, raise_on_error=False, run_config=run_config)
     report = LoadReport(failed=[] if result.success else [f"quality monitoring: {_failure(result)}"])
-    _publish(report, warehouse)
+    _publish(report, defs, instance, run_config, warehouse)
     return report
 
 
-def _publish(report: LoadReport, warehouse: Path | str) -> None:
-    """Refresh the readers' copy; a failure leaves the previous copy published and is reported."""
-    try:
-        report.published = publish(warehouse)
-    except (OSError, duckdb.Error, PublishError) as exc:
-        report.failed.append(f"publishing the readers' copy: {exc}")
+def _publish(report: LoadReport, defs, instance: DagsterInstance, run_config: dict, warehouse: Path | str) -> None:
+    """Run the `publish_snapshot` job: the engineers' read copy, then the directorate, region and
+    national products. A failure leaves the previous files published and is reported."""
+    result = defs.resolve_job_def("publish_snapshot").execute_in_process(
+        instance=instance, raise_on_error=False, run_config=run_config)
+    if not result.success:
+        report.failed.append(f"publishing: {_failure(result)}")
+        return
+    report.published = published_path(warehouse)
+    report.products = sorted(products_dir(warehouse).rglob("*.duckdb"))

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
+
+PRIVATE = 0o600
+
+
+def make_private(database: str | Path) -> None:
+    """The working warehouse holds everything, personal data included: mode 0600, whatever the
+    umask (levels.md section 1). Its write-ahead log too, when there is one."""
+    for path in (Path(database), Path(f"{database}.wal")):
+        try:
+            if path.stat().st_mode & 0o777 != PRIVATE:
+                os.chmod(path, PRIVATE)
+        except FileNotFoundError:
+            pass
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""The published snapshot: the copy of the warehouse that analysts and BI tools read.
+"""The published snapshot: the engineers' read-only copy of the whole warehouse.
 
 DuckDB lets one process write a database file, and while it does, no other process can open the
 file at all, not even read-only ("IO Error: Could not set lock on file ... Conflicting lock is
@@ -17,8 +17,11 @@ working file: they open `published_path(warehouse)` (`warehouse.duckdb` -> `ware
 2. copy the file's bytes to `<published>.tmp-<pid>` next to it (same folder, same file system), fsync
    it, and close the working file;
 3. open the copy read-only and check that it has the same tables with the same row counts;
-4. make it read-only (mode 0444: a process that is not root cannot open it read-write by mistake)
-   and `os.replace` it onto the published name, then fsync the folder.
+4. make it read-only for its owner alone (mode 0400: it holds everything the working warehouse
+   holds, personal data included, so it is as private as the working file; a process that is not
+   root cannot open it read-write by mistake) and `os.replace` it onto the published name, then
+   fsync the folder. Analysts at the three levels read the level products (warehouse/products.py),
+   not this copy.
 
 The rename is atomic: a reader that opens the published name gets the whole old file or the whole
 new one, never a mix, and never "file not found". A reader that opened the old file keeps reading
@@ -93,7 +96,7 @@ def publish(warehouse: str | Path, lock_timeout: float = 120.0) -> Path:
         finally:
             con.close()
         _check_copy(tmp, expected)
-        os.chmod(tmp, 0o444)
+        os.chmod(tmp, 0o400)
         # A write-ahead log next to the published name would be replayed onto the new file by its
         # next reader: the snapshot is never written, so one can only be left by a misuse.
         Path(f"{target}.wal").unlink(missing_ok=True)

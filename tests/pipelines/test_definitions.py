@@ -18,7 +18,9 @@ EXPECTED_ASSETS = sorted(
      "mart/schoolbag_needs", "mart/schoolbag_forecast", "mart/tayssir_month_close",
      "mart/pupil_in_two_schools", "mart/household", "mart/household_member", "ops/duplicate_candidate",
      "landing/sql_extract",
-     "ops/published_snapshot"]
+     "ops/published_snapshot",
+     # the level products (warehouse/products.py), after the snapshot
+     "published/province_products", "published/region_products", "published/national_product"]
     + [f"raw/{t}" for t in ("students", "tayssir_beneficiaries", "attendance", "schoolbags", "boarding_grants",
                              "canteen_meals", "tayssir_payments")]
     + [f"staging/{t}" for t in ("students", "tayssir_beneficiaries", "attendance", "schoolbags", "boarding_grants",

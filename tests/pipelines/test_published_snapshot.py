@@ -93,7 +93,7 @@ def test_publish_swaps_atomically_and_open_readers_keep_their_snapshot(tmp_path:
         publish(db)
     _make(db, 1)
     pub = publish(db)
-    assert pub == published_path(db) and pub.stat().st_mode & 0o777 == 0o444
+    assert pub == published_path(db) and pub.stat().st_mode & 0o777 == 0o400  # private like the working file: it holds everything
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb", "w.published.duckdb"]  # no temporary left
 
     old = duckdb.connect(str(pub), read_only=True)

@@ -1,0 +1,310 @@
+"""The level products: one DuckDB file per directorate, per region and for the nation
+(contract levels.md, section 2), each holding what its level may see and nothing more.
+
+| product | path, under the warehouse's folder | holds |
+|---|---|---|
+| province | `published/province/<province_code>.duckdb` | the models whose registry audience names `province`, rows of that directorate only, personal data included |
+| region | `published/region/<region_code>.duckdb` | the models whose audience names `region`, rows of its directorates and schools, suppressed |
+| national | `published/national.duckdb` | the models whose audience names `national`, suppressed |
+
+Which tables: the model registry's `audience` (warehouse/sql/*/models.yml), so a new table is
+private (engineers only) until its entry names a product. Which rows: a model with
+`geo_level`/`geo_code` keeps the units of the product's scope (a directorate: its schools and
+itself; a region: its schools, directorates and itself; the nation: all); otherwise a model with
+`province_code` keeps its directorates' rows, with `school_code` its schools'. A few pupil-level
+models of the province product have their own scope (`SCOPES`). A model with none of these
+columns and no key column is reference data (levels, calendar, rules) and is copied whole; any
+other is refused, so that nothing is copied whole by mistake.
+
+Suppression (levels.md section 3, warehouse/suppression.py) is computed once, on the national
+`mart.indicators` with true values at every level, and the same pattern is applied to every region
+and national product: publishing one region's cells under another pattern than the nation's would
+let a reader difference the two. Suppressed values are published as `value` null, `suppressed`
+true, `flag` 'c'. Outlier values and scores follow the count their metric is computed from
+(`outlier_bases`). Files, schools, rows with issues and quality scores are not pupil counts and are
+not suppressed.
+
+Each product is written to a temporary file next to its final name and renamed onto it once
+complete (a reader opens the old file or the new one, never half of one), then made read-only:
+mode 0444 cut by the process umask (never more readable than the umask allows). Views become
+tables: a product is self-contained and its reader needs no secret and no other file.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from daam.config import load_settings
+from warehouse.pseudonyms import bind_secret
+from warehouse.publish import TMP_MARK, _alive, _fsync
+from warehouse.registry import Model, registry
+from warehouse.suppression import load_rules
+from warehouse.suppression import run as run_suppression
+
+KINDS = ("province", "region", "national")
+FOLDER = "published"
+
+# Province-product models at the pupil grain whose rows carry no directorate column of their own.
+# Each keeps the rows of the product's directorate's pupils, pairs and families ($scope_provinces:
+# the directorate codes of the product).
+SCOPES = {
+    "core.dim_pupil": "pupil_key in (select pupil_key from core.pupil_identity "
+                      "where province_code in (select code from scope_province))",
+    "mart.pupil_in_two_schools": "list_has_any(province_codes, (select list(code) from scope_province))",
+    "mart.household": "guardian_key in (select guardian_key from mart.household_member "
+                      "where province_code in (select code from scope_province))",
+    "ops.duplicate_candidate": "province_code_a in (select code from scope_province) "
+                               "or province_code_b in (select code from scope_province)",
+}
+# Columns whose presence makes a model more than reference data (it must then be scoped).
+SCOPED_COLUMNS = {"province_code", "school_code", "geo_code", "region_code", "pupil_key", "guardian_key",
+                  "pupil_key_a", "commune_code"}
+
+
+class ProductError(ValueError):
+    """A product can not be built as asked (an unknown code); the message says which."""
+
+
+@dataclass
+class Product:
+    kind: str
+    code: str
+    path: Path
+    tables: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def size_bytes(self) -> int:
+        return self.path.stat().st_size if self.path.exists() else 0
+
+
+@dataclass
+class ProductsReport:
+    products: list[Product] = field(default_factory=list)
+    suppression: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def by_kind(self, kind: str) -> list[Product]:
+        return [p for p in self.products if p.kind == kind]
+
+
+def products_dir(warehouse: str | Path) -> Path:
+    return Path(warehouse).resolve().parent / FOLDER
+
+
+def product_path(warehouse: str | Path, kind: str, code: str | None = None) -> Path:
+    """Where the product of `kind` (and `code`, for a directorate or a region) is published."""
+    if kind == "national":
+        return products_dir(warehouse) / "national.duckdb"
+    if kind not in KINDS or not code:
+        raise ProductError(f"a {kind} product needs a code")
+    return products_dir(warehouse) / kind / f"{code}.duckdb"
+
+
+def build_products(warehouse: str | Path, provinces: list[str] | None = None,
+                   kinds: tuple[str, ...] = KINDS) -> ProductsReport:
+    """Build the products of `kinds` from the working `warehouse` (run when no load is writing it).
+
+    By default: a province product per directorate with schools in the warehouse's referential, a
+    region product per region of those, and the national product. `provinces` names directorates
+    explicitly (a known directorate without data gets an empty but valid product; an unknown code
+    is a ProductError) and their regions."""
+    started = time.perf_counter()
+    settings = load_settings()
+    if provinces is not None:
+        unknown = sorted(set(provinces) - set(settings.provinces))
+        if unknown:
+            raise ProductError(f"unknown directorate code(s) {', '.join(unknown)}: not in "
+                               "configs/reference/provinces.csv")
+    report = ProductsReport()
+    # an in-memory database that attaches the warehouse read-only: the products are attached next
+    # to it read-write (a connection opened read-only could attach nothing writable)
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{Path(warehouse).resolve()}' as warehouse (read_only)")
+        con.execute("use warehouse")
+        bind_secret(con)  # views such as core.pupil_listing compute pupil keys
+        if provinces is None:
+            provinces = sorted(r[0] for r in con.execute(
+                "select distinct province_code from core.dim_school where province_code is not null").fetchall()
+                if r[0] in settings.provinces)
+        regions = sorted({settings.provinces[p].region_code for p in provinces})
+        if {"region", "national"} & set(kinds):
+            report.suppression = _suppressed_tables(con)
+        for p in provinces if "province" in kinds else []:
+            report.products.append(_write(con, "province", p, product_path(warehouse, "province", p), settings))
+        for r in regions if "region" in kinds else []:
+            report.products.append(_write(con, "region", r, product_path(warehouse, "region", r), settings))
+        if "national" in kinds:
+            report.products.append(_write(con, "national", "MA", product_path(warehouse, "national"), settings))
+    finally:
+        con.close()
+    report.seconds = round(time.perf_counter() - started, 2)
+    return report
+
+
+def _suppressed_tables(con: duckdb.DuckDBPyConnection) -> dict:
+    """Compute the national suppression pattern and the suppressed forms of mart.indicators and
+    ops.outlier, as temp tables `published_indicators` and `published_outlier`."""
+    rules = load_rules()
+    con.execute("""create or replace temp table geo_parent as
+                   select distinct geo_level, geo_code, ancestor_level as parent_level,
+                          ancestor_code as parent_code
+                   from core.geo_ancestor where depth = 1""")
+    result = run_suppression(con, "mart.indicators", rules, "geo_parent")
+    cells = result.cells  # noqa: F841 (read by the SQL below)
+    con.execute("create or replace temp table suppressed_cell as select * from cells")
+    con.execute("""
+        create or replace temp table published_indicators as
+        select i.* exclude (value),
+               case when s.indicator is null then i.value end as value,
+               s.indicator is not null as suppressed,
+               case when s.indicator is not null then 'c' end as flag
+        from mart.indicators i
+        left join suppressed_cell s
+          on s.geo_level = i.geo_level and s.geo_code = i.geo_code and s.school_year = i.school_year
+         and s.month is not distinct from i.month and s.indicator = i.indicator""")
+    bases = rules.outlier_bases
+    con.execute("""
+        create or replace temp table published_outlier as
+        with base as (select unnest(map_keys(m)) as metric, unnest(map_values(m)) as indicator
+                      from (select $bases::map(varchar, varchar) as m)),
+        hidden as (
+            select distinct o.school_year, o.month, o.school_code, o.metric
+            from ops.outlier o
+            join base b using (metric)
+            join suppressed_cell s
+              on s.geo_level = 'school' and s.geo_code = o.school_code and s.school_year = o.school_year
+             and s.indicator = b.indicator and (s.month is null or s.month = nullif(o.month, ''))
+        )
+        select o.* exclude (value, score),
+               case when h.metric is null then o.value end as value,
+               case when h.metric is null then o.score end as score,
+               h.metric is not null as suppressed,
+               case when h.metric is not null then 'c' end as flag
+        from ops.outlier o
+        left join hidden h using (school_year, month, school_code, metric)""", {"bases": bases})
+    stats = dict(result.stats)
+    stats["audited"] = len(result.audit)
+    stats["audit_min_width"] = float(result.audit["width"].min()) if len(result.audit) else None
+    stats["outliers_suppressed"] = con.execute(
+        "select count(*) from published_outlier where suppressed").fetchone()[0]
+    return stats
+
+
+def _scope(con: duckdb.DuckDBPyConnection, kind: str, code: str, settings) -> None:
+    """Temp tables scope_province(code) and scope_geo(geo_level, geo_code) of one product."""
+    if kind == "province":
+        provinces = [code]
+    elif kind == "region":
+        provinces = [p for p, v in settings.provinces.items() if v.region_code == code]
+    else:
+        provinces = list(settings.provinces)
+    con.execute("create or replace temp table scope_province as select unnest($p::varchar[]) as code",
+                {"p": provinces})
+    con.execute("""
+        create or replace temp table scope_geo as
+        select distinct 'school' as geo_level, school_code as geo_code from core.dim_school
+        where province_code in (select code from scope_province)
+        union all select 'province', code from scope_province
+        union all select 'region', $code where $kind = 'region'
+        union all select distinct 'region', region_code from core.dim_geography where $kind = 'national'
+        union all select 'national', 'MA' where $kind = 'national'""", {"code": code, "kind": kind})
+
+
+def _columns(con: duckdb.DuckDBPyConnection, model: Model) -> list[str]:
+    return [r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_catalog = 'warehouse' "
+        "and table_schema = $s and table_name = $t order by ordinal_position",
+        {"s": model.schema, "t": model.table}).fetchall()]
+
+
+def _select(con: duckdb.DuckDBPyConnection, model: Model, kind: str) -> str:
+    """The query that fills `model` in a product of `kind` (scope tables in place)."""
+    cols = set(_columns(con, model))
+    source = model.name
+    if kind != "province" and model.name == "mart.indicators":
+        source = "published_indicators"
+    elif kind != "province" and model.name == "ops.outlier":
+        source = "published_outlier"
+    if model.name in SCOPES:
+        where = SCOPES[model.name]
+    elif {"geo_level", "geo_code"} <= cols:
+        where = "(geo_level, geo_code) in (select geo_level, geo_code from scope_geo)"
+    elif "province_code" in cols:
+        where = "province_code in (select code from scope_province)"
+    elif "school_code" in cols:
+        where = "school_code in (select geo_code from scope_geo where geo_level = 'school')"
+    elif cols & SCOPED_COLUMNS:
+        raise ProductError(f"{model.name} is in the {kind} product's audience but has no rule for its rows "
+                           f"(columns {sorted(cols & SCOPED_COLUMNS)}): add it to warehouse.products.SCOPES")
+    else:
+        where = "true"  # reference data: levels, calendar, rules
+    return f"select * from {source} where {where}"
+
+
+def _write(con: duckdb.DuckDBPyConnection, kind: str, code: str, target: Path, settings) -> Product:
+    """Write one product next to `target`, then swap it in atomically."""
+    started = time.perf_counter()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(target)
+    tmp = target.with_name(f"{target.name}{TMP_MARK}{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    product = Product(kind, code, target)
+    _scope(con, kind, code, settings)
+    try:
+        con.execute(f"attach '{tmp}' as product")
+        try:
+            models = registry().visible_to(kind)
+            for schema in sorted({m.schema for m in models}):
+                con.execute(f"create schema product.{schema}")
+            for model in models:
+                con.execute(f"create table product.{model.name} as {_select(con, model, kind)}")
+                product.tables[model.name] = con.execute(f"select count(*) from product.{model.name}").fetchone()[0]
+            names = _names(kind, code, settings)
+            con.execute("create table product.ops.product (kind varchar, code varchar, name_fr varchar, "
+                        "name_ar varchar, built_at timestamp, suppression_k integer, tables integer)")
+            con.execute("insert into product.ops.product values ($kind, $code, $fr, $ar, $at, $k, $n)",
+                        {"kind": kind, "code": code, "fr": names[0], "ar": names[1], "at": datetime.now(),
+                         "k": load_rules().k if kind != "province" else None, "n": len(models)})
+        finally:
+            con.execute("detach product")
+        _fsync(tmp)
+        os.chmod(tmp, 0o444 & ~_umask())
+        os.replace(tmp, target)
+        _fsync(target.parent)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    product.seconds = round(time.perf_counter() - started, 2)
+    return product
+
+
+def _names(kind: str, code: str, settings) -> tuple[str, str]:
+    if kind == "province":
+        p = settings.provinces[code]
+        return p.name_fr, p.name_ar
+    if kind == "region":
+        r = settings.regions.get(code)
+        return (r.name_fr, r.name_ar) if r else (code, code)
+    return "Maroc", "المغرب"
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _remove_stale(target: Path) -> None:
+    """Temporary products left by a build that was killed (its process is gone)."""
+    for path in target.parent.glob(f"{target.name}{TMP_MARK}*"):
+        pid = path.name.rsplit(TMP_MARK, 1)[1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            path.unlink(missing_ok=True)
