@@ -2,7 +2,12 @@
 
 An `Alert` carries the check, the asset, the partition, the severity, the run and the counts and
 examples the check itself put in its metadata, nothing else: no row is read to build it, so an alert
-never holds more personal data than the check result already shows in the Dagster UI.
+never holds more personal data than the check result already shows in the Dagster UI. The checks'
+examples name schools, files, months and counts, never a pupil (`warehouse/checks.py`); as a second
+line of defence, `plain_metadata` drops the text of any entry named after a personal column
+(`…pupil_key_examples`, `massar_…`, `cin…`, names, birth dates, phones, raw values) and masks, in
+every text it keeps, whatever has the shape of a Massar code (`J130245871`), a CIN (`AB123456`) or
+a pupil/guardian key (an integer of 13 digits or more).
 
 Notifiers (anything with `name` and `send(alert) -> bool`):
 - `LogFileNotifier(path)`: appends one JSON line per alert (default `data/alerts.log`);
@@ -23,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import time
 import urllib.error
 import urllib.request
@@ -50,6 +56,17 @@ DEFAULT_ALERT_LOG = "data/alerts.log"
 MAX_TEXT = 1000  # a metadata string longer than this (a long examples list) is cut, with a marker
 _PLAIN_KINDS = (IntMetadataValue, FloatMetadataValue, BoolMetadataValue, TextMetadataValue, JsonMetadataValue,
                 NullMetadataValue)
+# An entry named after a personal column whose value is not a number: it would list that column's values.
+_PERSONAL_ENTRY = re.compile(
+    r"(^|_)(pupil_key|guardian_key|household_key|massar|cin|birth|first_name|last_name|full_name|pupil_name|"
+    r"guardian_name|guardian|phone|address|raw_value|extra|values)(_|$)", re.IGNORECASE)
+_KEPT_SUFFIXES = ("_schools", "_files", "_months", "_count", "_counts")  # e.g. orphan_pupil_key_schools
+# Shapes of personal identifiers in text: a Massar code, a CIN, a pupil/guardian key (60-bit integer).
+_MASSAR = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][0-9]{9}(?![A-Za-z0-9])")
+_CIN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,2}[0-9]{4,6}(?![A-Za-z0-9])")
+_KEY = re.compile(r"(?<![0-9])-?[0-9]{13,}(?![0-9])")
+_BIG = 10 ** 12
+OMITTED = "<omitted: may name a person>"
 
 
 @dataclass(frozen=True)
@@ -89,16 +106,48 @@ def plain_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
             out[name] = f"<{type(raw).__name__} omitted>"
             continue
         value = raw.value if isinstance(raw, MetadataValue) else raw
-        if isinstance(value, str):
-            out[name] = value if len(value) <= MAX_TEXT else value[:MAX_TEXT] + "…(cut)"
-        elif value is None or isinstance(value, (bool, int, float)):
+        if value is None or isinstance(value, (bool, float)):
             out[name] = value
+        elif isinstance(value, int):
+            out[name] = value if abs(value) < _BIG else OMITTED
+        elif _personal_entry(name):
+            out[name] = OMITTED
+        elif isinstance(value, str):
+            value = _mask(value)
+            out[name] = value if len(value) <= MAX_TEXT else value[:MAX_TEXT] + "…(cut)"
         else:
             try:
-                out[name] = json.loads(json.dumps(value))
+                out[name] = _scrub(json.loads(json.dumps(value)))
             except (TypeError, ValueError):
                 out[name] = f"<{type(raw).__name__} omitted>"
     return out
+
+
+def _personal_entry(name: str) -> bool:
+    """A metadata entry named after a personal column (its text would be that column's values)."""
+    return bool(_PERSONAL_ENTRY.search(name)) and not name.lower().endswith(_KEPT_SUFFIXES)
+
+
+def _mask(text: str) -> str:
+    """Text with whatever has the shape of a Massar code, a CIN or a pupil key masked."""
+    text = _MASSAR.sub("[massar code]", text)
+    text = _CIN.sub("[cin]", text)
+    return _KEY.sub("[key]", text)
+
+
+def _scrub(value: Any) -> Any:
+    """A JSON value with its texts masked and its big integers (keys) omitted."""
+    if isinstance(value, str):
+        return _mask(value)
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < _BIG else OMITTED
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    if isinstance(value, dict):
+        return {_mask(str(k)): _scrub(v) for k, v in value.items()}
+    return value
 
 
 @runtime_checkable
@@ -205,7 +254,8 @@ def dispatch(alerts: Sequence[Alert], notifiers: Iterable[Notifier]) -> Dispatch
             try:
                 ok = notifier.send(alert)
             except Exception as exc:  # noqa: BLE001 — a plug-in notifier must never break the sensor
-                log.warning("alert notifier %s raised: %r", name, exc)
+                # the type only: a plug-in's message could quote the alert it was sending
+                log.warning("alert notifier %s raised %s", name, type(exc).__name__)
                 ok = False
             if ok:
                 sent += 1

@@ -10,13 +10,43 @@ warehouse.
 Everything GX writes lives under `<root>/gx/` (default root: this folder, so `quality_checks/gx/`;
 override with the `root` argument or the `DAAM_GX_ROOT` environment variable) and is generated:
 it is git-ignored and may be deleted at any time, the next build recreates it.
+
+**No personal value in the docs (contract, levels.md section 1).** The suites check Massar codes,
+guardians' CIN, dates of birth and the presence of names; GX would list a sample of the failing
+*values* on the page. Chosen, in three layers (GX 1.x, checked in its source:
+`expectations/expectation.py::_format_map_output`, `core/validation_definition.py::run`):
+
+1. GX is handed only the columns the suites check (`_suite_columns`): names, birth places, phones,
+   a school's extra columns never reach it.
+2. The checkpoints validate with `RESULT_FORMAT`: SUMMARY (element, unexpected and missing counts
+   and percentages), `partial_unexpected_count: 0` and `exclude_unexpected_values` (no value, no
+   row index), no unexpected rows.
+3. What GX returns is scrubbed anyway before it is rendered (`scrub_result`): every key that can
+   hold values (`partial_unexpected_list`, `partial_unexpected_counts`, `unexpected_list`,
+   `unexpected_index_list`, `unexpected_rows`, `unexpected_index_query`, a non-numeric
+   `observed_value`, ...) is dropped, and an expectation that raised keeps `raised_exception` but
+   not its message or traceback (a pandas error quotes the value it choked on). GX stores the
+   result before `checkpoint.run` returns, so the scrubbed result is written over the stored one
+   (same key) before the pages are built.
+
+GX's own log is silenced while the docs are built (`_gx_silenced`): it logs the message of an
+exception raised while computing a metric (`validator/validation_graph.py`, "Caught exception …")
+and the traceback of a rendering error, both of which can quote a value. In its place this module
+logs which expectation could not be evaluated, with the exception's type only.
+
+Counts of failing rows stay; the failing rows themselves are in `ops.row_issue` and the schools'
+feedback workbooks. Replacing the personal columns by surrogates before validating was rejected: a
+format rule's outcome depends on the value itself, so the surrogate would have to re-implement each
+expectation.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,10 +72,10 @@ DATASOURCE = "daam.prepared"
 BATCH_DEFINITION = "whole_frame"
 SITE = "local_site"
 DEFAULT_MAX_ROWS = 200_000
-# Stored results and Data Docs must not show pupils' personal data. GX lists a sample of the
-# unexpected *values* of a failing expectation (up to 20 by default, in BASIC, SUMMARY and
-# COMPLETE alike) - for `birth_date__check`, `guardian_cin`, `massar_code`... that would be dates
-# of birth, national ID numbers and pupil codes on an HTML page. SUMMARY keeps what the docs need
+# Stored results and Data Docs must not show pupils' personal data (layer 2 of the module
+# docstring). GX lists a sample of the unexpected *values* of a failing expectation (up to 20 by
+# default, in BASIC, SUMMARY and COMPLETE alike) - for `birth_date__check`, `guardian_cin`,
+# `massar_code`... that would be dates of birth, national ID numbers and pupil codes on a page. SUMMARY keeps what the docs need
 # (element, unexpected and missing counts and percentages per expectation) while
 # `partial_unexpected_count: 0` and `exclude_unexpected_values` drop every value and row index.
 # BASIC would still list 20 values (checked: the fixture's malformed Massar code then shows up in the
@@ -55,6 +85,7 @@ DEFAULT_MAX_ROWS = 200_000
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0, "exclude_unexpected_values": True,
                  "include_unexpected_rows": False}
 logging.getLogger("great_expectations").setLevel(logging.ERROR)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -141,6 +172,67 @@ def _suite_columns(suite: gx.ExpectationSuite) -> list[str]:
     return cols
 
 
+# Keys of an expectation's `result` that can hold values of the rows (GX 1.x map and aggregate
+# expectations); the counts and percentages stay.
+VALUE_KEYS = ("partial_unexpected_list", "partial_unexpected_counts", "partial_unexpected_index_list",
+              "unexpected_list", "unexpected_index_list", "unexpected_index_query", "unexpected_rows",
+              "unexpected_index_column_names", "details")
+WITHHELD = "the expectation could not be evaluated (the error is not shown: it may quote the data)"
+
+
+def scrub_result(outcome) -> list[str]:
+    """Drop from a suite's validation result, in place, everything that can hold a row's value:
+    the value-bearing keys of every expectation result, a non-numeric observed value, and the
+    message and traceback of an expectation that raised (kept: that it raised). Returns, for each
+    expectation that raised, a line naming it and the exception's type (never its message)."""
+    raised_lines: list[str] = []
+    for r in outcome.results:
+        result = r.result or {}
+        for key in VALUE_KEYS:
+            result.pop(key, None)
+        observed = result.get("observed_value")
+        if observed is not None and (isinstance(observed, bool) or not isinstance(observed, (int, float))):
+            result.pop("observed_value")
+        r.result = result
+        info = r.exception_info or {}
+        raised = bool(info.get("raised_exception")) if "raised_exception" in info else bool(info)
+        if raised:
+            config = r.expectation_config
+            meta = (config.meta or {}) if config is not None else {}
+            raised_lines.append(f"{config.type if config is not None else 'an expectation'} (rule "
+                                f"{meta.get('rule')}, column {meta.get('column')}) raised {_exception_type(info)}")
+        # the renderer formats the traceback as text: a raised one gets the notice in both fields
+        r.exception_info = {"raised_exception": raised, "exception_traceback": WITHHELD if raised else None,
+                            "exception_message": WITHHELD if raised else None}
+    return raised_lines
+
+
+_EXCEPTION_TYPE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Warning|Exit|Interrupt))\b")
+
+
+def _exception_type(info: dict) -> str:
+    """The exception's class name, from the last line of a GX traceback (flat or per metric)."""
+    infos = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
+    for one in infos:
+        lines = [ln.strip() for ln in str(one.get("exception_traceback") or "").splitlines() if ln.strip()]
+        match = _EXCEPTION_TYPE.match(lines[-1]) if lines else None
+        if match:
+            return match.group(1).rsplit(".", 1)[-1]
+    return "an exception"
+
+
+@contextlib.contextmanager
+def _gx_silenced():
+    """GX logs nothing while the docs are built (its messages can quote values); restored after."""
+    gx_log = logging.getLogger("great_expectations")
+    level = gx_log.level
+    gx_log.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        gx_log.setLevel(level)
+
+
 def _index_path(ctx) -> Path:
     url = ctx.get_docs_sites_urls(site_name=SITE, only_if_exists=False)[0]["site_url"]
     return Path(url2pathname(unquote(urlparse(url).path)))
@@ -157,8 +249,9 @@ def build_data_docs(batches: Iterable[Batch], root: Path | None = None) -> DataD
 
     What the site shows, per suite and run: each rule (expectation) with its element count and
     its unexpected count and percentage. It never shows values: no names, dates of birth, CIN or
-    Massar codes (stored results use result format SUMMARY without unexpected values); the rows
-    themselves are listed in `ops.row_issue` and the schools' feedback workbooks.
+    Massar codes (stored results use result format SUMMARY without unexpected values, and are
+    scrubbed by `scrub_result` before they are rendered); the rows themselves are listed in
+    `ops.row_issue` and the schools' feedback workbooks.
 
     Scale: the reader samples above DEFAULT_MAX_ROWS rows per record type and school year (the same
     spreadsheet rows every run); the result says so (`sampled`, and per suite rows in scope vs rows
@@ -168,6 +261,11 @@ def build_data_docs(batches: Iterable[Batch], root: Path | None = None) -> DataD
     each run adds one validation result per suite to the site's history. Files live under
     `<root>/gx/` (root: argument, else `$DAAM_GX_ROOT`, else `quality_checks/`), all generated.
     """
+    with _gx_silenced():
+        return _build(batches, root)
+
+
+def _build(batches: Iterable[Batch], root: Path | None) -> DataDocsResult:
     settings = load_settings()
     ctx = file_context(root)
     run_time = dt.datetime.now(dt.UTC)
@@ -185,6 +283,10 @@ def build_data_docs(batches: Iterable[Batch], root: Path | None = None) -> DataD
         result = checkpoint.run(batch_parameters={"dataframe": frame},
                                 run_id=RunIdentifier(run_name=run_name, run_time=run_time))
         key, outcome = next(iter(result.run_results.items()))
+        # GX has stored the result already: scrub it, and store it again over the same key.
+        for line in scrub_result(outcome):
+            log.warning("Data Docs, suite %s: %s; its message is not shown (it may quote the data)", suite.name, line)
+        ctx.validation_results_store.set(key, outcome)
         rendered += [ExpectationSuiteIdentifier(name=suite.name), key]
         failed = [r for r in outcome.results if not r.success]
         validated.append(SuiteValidation(

@@ -24,7 +24,14 @@ from daam.landing.prepare import ROW_ID
 from quality_checks.suites import build_suite
 
 ISSUE_COLUMNS = [ROW_ID, "rule", "severity", "column_name", "raw_value"]
-logging.getLogger("great_expectations").setLevel(logging.ERROR)
+# GX logs "Caught exception <text>" at ERROR, and the text can quote a value of the batch
+logging.getLogger("great_expectations").setLevel(logging.CRITICAL + 1)
+
+
+def _exception_type(info: dict) -> str:
+    """The class of the exception GX caught (the last traceback line up to its colon), not its text."""
+    last = (str(info.get("exception_traceback") or "").strip().splitlines() or ["an exception"])[-1]
+    return last.split(":", 1)[0].strip()[:80]
 
 
 @dataclass
@@ -64,7 +71,9 @@ def run_suite(frame: pd.DataFrame, spec: RecordTypeSpec, settings: Settings, sch
     for r in result.results:
         meta = r.expectation_config.meta
         if r.exception_info and r.exception_info.get("raised_exception"):
-            raise RuntimeError(f"expectation {r.expectation_config.type} failed to run: {r.exception_info}")
+            # the exception's text can quote a value of the batch: name the expectation, never the data
+            raise RuntimeError(f"expectation {r.expectation_config.type} (rule {meta.get('rule')}, column "
+                               f"{meta.get('column')}) failed to run: {_exception_type(r.exception_info)}")
         failing = [d[ROW_ID] for d in (r.result.get("unexpected_index_list") or [])]
         summary.append({"rule": meta["rule"], "column": meta["column"], "success": bool(r.success),
                         "unexpected_count": len(failing), "element_count": r.result.get("element_count")})

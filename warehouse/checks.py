@@ -2,8 +2,12 @@
 
 A check's query returns one row: `failing` (the check passes when it is 0) and metadata columns
 (counts, a few examples; never a pupil). A check with `per: foreign_key` runs once per foreign key of
-its model and passes when every run passes. Checks a builder computes itself (the Great
+its model and passes when every run passes; the examples of an orphan key of a person (a pupil key)
+are the schools holding the orphan rows, never the keys. Checks a builder computes itself (the Great
 Expectations suites, new outliers) are made into the same `CheckResult` by that builder.
+
+Examples name schools, files, months and counts, never a pupil key, Massar code, CIN, name or birth
+date: the metadata is shown in the Dagster UI and sent in alerts (`pipelines/alerts.py`).
 """
 
 from __future__ import annotations
@@ -34,6 +38,17 @@ class CheckResult:
         return self.outcome.passed
 
 
+# Keys of a person: orphans of these are shown by school, never by key.
+PERSON_DIMENSIONS = ("core.dim_pupil",)
+PERSON_KEY_WORDS = ("pupil", "guardian", "household", "member", "person", "massar", "cin")
+
+
+def is_person_key(column: str, dimension: str) -> bool:
+    """Whether a foreign key identifies a person (a pupil, a guardian...): pseudonymous or not, its
+    values are not shown in check metadata."""
+    return dimension in PERSON_DIMENSIONS or any(w in column.split("_") for w in PERSON_KEY_WORDS)
+
+
 def _row(con: duckdb.DuckDBPyConnection, sql: str, params: dict, **identifiers: str) -> CheckOutcome:
     values = SQL.row(con, sql, params, **identifiers)
     failing = values.pop("failing")
@@ -48,8 +63,11 @@ def run_check(con: duckdb.DuckDBPyConnection, model: Model, use: CheckUse, param
     if use.check.per == "foreign_key":
         passed, meta = True, {}
         for column, dimension in model.foreign_keys.items():
+            person = is_person_key(column, dimension)
             out = _row(con, use.sql, params, table=model.name, column=column, dimension=dimension,
-                       dimension_key=registry()[dimension].primary_key[0])
+                       dimension_key=registry()[dimension].primary_key[0],
+                       example="f.school_code" if person else f"f.{column}",
+                       examples="schools" if person else "examples")
             passed &= out.passed
             meta.update(out.metadata)
         return CheckOutcome(passed, meta)

@@ -8,7 +8,7 @@ import datetime as dt
 import decimal
 import io
 import os
-import tempfile
+import secrets
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -74,17 +74,33 @@ def _write_group(root: Path, group: _Group, rows: list, columns: list[str], repo
 
 def _atomic_write(path: Path, data: bytes) -> None:
     """Write `data` to a hidden temporary file beside `path`, then rename it over `path`: a reader
-    (the inventory, the sensor) sees the old file or the new one, never half of one."""
+    (the inventory, the sensor) sees the old file or the new one, never half of one.
+
+    The file's mode is the process umask's (created 0666 & ~umask, as `open()` would): never a
+    forced mode. The files hold pupils' personal data; whoever runs daam decides who reads them
+    (`umask 077` → 0600). `tempfile.mkstemp` is not used: it always creates 0600, which a chmod would
+    then have to widen again."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _create_beside(path)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _create_beside(path: Path) -> tuple[int, str]:
+    """A new hidden temporary file in `path`'s folder, opened for writing, mode 0666 & ~umask."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+    for _ in range(100):
+        tmp = str(path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {path}")

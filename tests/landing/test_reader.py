@@ -398,7 +398,29 @@ def test_sheets_disagreeing_on_school_code(tmp_path: Path) -> None:
         "1AP-2": grid([["CD_ETAB", "16699A"], header, PUPILS[1][:5]]),
     }
     error = rejected(read_file(xlsx(tmp_path / "s.xlsx", sheets), STUDENTS, SETTINGS), "conflicting_preamble")
-    assert "16698Z" in error and "16699A" in error
+    assert error == "the sheets disagree on the school code: 16698Z and 16699A (sheet 1AP-1 and sheet 1AP-2)"
+
+
+def test_sheets_disagreeing_on_what_is_not_a_code_are_not_quoted(tmp_path: Path) -> None:
+    sheets = {  # a Massar code written after the school-code label, in a sheet named after a pupil
+        "أحمد بن علي": grid([["رمز المؤسسة :", "J130245871"], ARABIC_HEADER, PUPILS[0]]),
+        "Feuil2": grid([["CD_ETAB", "16699A"], ARABIC_HEADER, PUPILS[1]]),
+    }
+    error = rejected(read_file(xlsx(tmp_path / "s.xlsx", sheets), STUDENTS, SETTINGS), "conflicting_preamble")
+    assert error == "the sheets disagree on the school code: two different values (the 1st sheet and sheet Feuil2)"
+
+
+def test_library_messages_lose_what_they_quote() -> None:
+    from daam.landing.reader.reject import _library_reason, _sheet_label
+
+    assert _library_reason(ValueError("at 0..0: unrecognized entity `&J130245871;`")) == (
+        "at 0..0: unrecognized entity …")
+    assert _library_reason(RuntimeError("File 'أحمد.xml' is encrypted")) == "File … is encrypted"
+    assert _library_reason(ValueError("x" * 500)).endswith("…") and len(_library_reason(ValueError("x" * 500))) <= 121
+    assert _sheet_label("Feuil1", 1, SETTINGS) == "sheet Feuil1" and _sheet_label("ورقة2", 2, SETTINGS) == "sheet ورقة2"
+    assert _sheet_label("1APIC-3", 3, SETTINGS) == "sheet 1APIC-3"
+    assert _sheet_label("محمد العلوي", 2, SETTINGS) == "the 2nd sheet"
+    assert _sheet_label("Ahmed", 11, SETTINGS) == "the 11th sheet"
 
 
 # --- rejections -------------------------------------------------------------------------------
@@ -502,6 +524,8 @@ def test_arabic_in_another_code_page_is_refused(tmp_path: Path, codec: str) -> N
     error = rejected(read_file(write(tmp_path, "s.csv", data), STUDENTS, SETTINGS), "encoding_not_allowed")
     assert error.startswith("text encoding not allowed: ")
     assert error.endswith("(use UTF-8, UTF-16 or Windows-1256)")
+    # the line is named, not quoted: its words are names
+    assert "from line 1 on" in error and "'" not in error and error.isascii()
 
 
 def test_dos_latin_code_page_is_refused(tmp_path: Path) -> None:
@@ -570,7 +594,11 @@ def test_zip_bomb_with_lying_sizes(tmp_path: Path) -> None:
 def test_too_many_rows_xlsx(tmp_path: Path) -> None:
     path = xlsx(tmp_path / "s.xlsx", {"Classe": grid([ARABIC_HEADER, *PUPILS * 4])})
     error = rejected(read_file(path, STUDENTS, with_limits(max_rows_per_sheet=10)), "sheet_too_large")
-    assert error == "sheet Classe has 13 rows (limit 10)"
+    # a sheet name a school typed is not quoted (it could be a pupil's name): its position is
+    assert error == "the 1st sheet has 13 rows (limit 10)"
+    path = xlsx(tmp_path / "t.xlsx", {"Feuil1": grid([ARABIC_HEADER, *PUPILS * 4])})
+    error = rejected(read_file(path, STUDENTS, with_limits(max_rows_per_sheet=10)), "sheet_too_large")
+    assert error == "sheet Feuil1 has 13 rows (limit 10)"  # Excel's own name is quoted
 
 
 def test_too_many_cells_across_sheets_xlsx(tmp_path: Path) -> None:
@@ -578,7 +606,7 @@ def test_too_many_cells_across_sheets_xlsx(tmp_path: Path) -> None:
     path = xlsx(tmp_path / "s.xlsx", {"A": grid([ARABIC_HEADER, *PUPILS[:3]]), "B": grid([ARABIC_HEADER, *PUPILS[:3]])})
     assert read_file(path, STUDENTS, with_limits(max_cells_per_file=48)).error is None
     error = rejected(read_file(path, STUDENTS, with_limits(max_cells_per_file=47)), "sheet_too_large")
-    assert error == "the workbook's sheets span 48 cells up to sheet B (limit 47)"
+    assert error == "the workbook's sheets span 48 cells up to the 2nd sheet (limit 47)"
 
 
 def test_too_many_rows_csv(tmp_path: Path) -> None:
@@ -593,7 +621,7 @@ def test_too_many_columns(tmp_path: Path) -> None:
     assert error == "line 1 has 26 columns (limit 10)"
     wide = xlsx(tmp_path / "w.xlsx", {"S": grid([ARABIC_HEADER, [*PUPILS[0], *["x"] * 20]])})
     error = rejected(read_file(wide, STUDENTS, with_limits(max_columns=10)), "too_many_columns")
-    assert error == "sheet S has 26 columns (limit 10)"
+    assert error == "the 1st sheet has 26 columns (limit 10)"
 
 
 def test_over_long_line(tmp_path: Path) -> None:

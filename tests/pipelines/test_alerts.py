@@ -303,6 +303,29 @@ def test_plain_metadata_keeps_counts_and_examples_only():
     assert meta["raw_list"] == ["a", 1]
 
 
+def test_plain_metadata_never_passes_on_a_personal_value():
+    from dagster import MetadataValue
+
+    key = 196765147223900355  # a pupil key (60-bit HMAC)
+    meta = plain_metadata({
+        "examples": MetadataValue.text("16698Z+16701C 2022-10; J130245871 at 16698Z, CIN AB123456, key 196765147223900355"),
+        "orphan_pupil_key_examples": MetadataValue.text(str(key)),
+        "orphan_pupil_key_schools": MetadataValue.text("16698Z"),
+        "guardian_cin_examples": "S123456", "birth_date_values": ["2014-05-03"], "pupil_key": key,
+        "pupils": 2, "by_rule": {"massar_code_format": 1, "J130245872": 1}, "keys": [key, 3],
+        "files": "2022-2023/students/16698Z.csv",
+    })
+    text = json.dumps(meta, ensure_ascii=False)
+    for value in ("J130245871", "J130245872", "AB123456", "S123456", "2014-05-03", str(key)):
+        assert value not in text, value
+    assert meta["examples"] == "16698Z+16701C 2022-10; [massar code] at 16698Z, CIN [cin], key [key]"
+    assert meta["orphan_pupil_key_examples"] == meta["guardian_cin_examples"] == meta["birth_date_values"] == (
+        "<omitted: may name a person>")
+    assert meta["orphan_pupil_key_schools"] == "16698Z" and meta["files"] == "2022-2023/students/16698Z.csv"
+    assert meta["pupils"] == 2 and meta["by_rule"] == {"massar_code_format": 1, "[massar code]": 1}
+    assert meta["keys"] == ["<omitted: may name a person>", 3] and meta["pupil_key"] == "<omitted: may name a person>"
+
+
 def test_sensor_definition():
     from dagster import DefaultSensorStatus
 

@@ -90,6 +90,31 @@ def test_site_built_twice_with_known_failures_and_no_personal_data(warehouse: Pa
         assert not leaked, f"{f.relative_to(root)} holds {leaked}"
 
 
+def test_scrub_result_drops_values_and_exception_text():
+    from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
+
+    leaky = ExpectationValidationResult(
+        success=False,
+        result={"element_count": 5, "unexpected_count": 1, "unexpected_percent": 20.0,
+                "partial_unexpected_list": ["BAD"], "partial_unexpected_counts": [{"value": "BAD", "count": 1}],
+                "unexpected_list": ["BAD"], "unexpected_index_list": [2], "observed_value": "2010-01-01"},
+        exception_info={"raised_exception": True, "exception_message": "could not convert 'J130245871'",
+                        "exception_traceback": "Traceback ...\nValueError: could not convert 'J130245871'\n"})
+    nested = ExpectationValidationResult(success=False, result={"observed_value": 3},
+                                         exception_info={"metric-id": {"exception_message": "AB12345"}})
+    fine = ExpectationValidationResult(success=True, result={"element_count": 5, "unexpected_count": 0})
+    outcome = ExpectationSuiteValidationResult(success=False, results=[leaky, nested, fine], suite_name="s")
+    raised = data_docs.scrub_result(outcome)
+    assert [line.endswith(" raised ValueError") for line in raised] == [True, False]  # the type, not the message
+    assert not any("J130245871" in line or "AB12345" in line for line in raised)
+    text = json.dumps(outcome.to_json_dict())
+    assert not any(v in text for v in ("BAD", "J130245871", "AB12345", "2010-01-01")), text
+    assert leaky.result == {"element_count": 5, "unexpected_count": 1, "unexpected_percent": 20.0}
+    assert leaky.exception_info["raised_exception"] and nested.exception_info["raised_exception"]
+    assert nested.result == {"observed_value": 3}  # a number observed is a count or a rate: kept
+    assert fine.exception_info["raised_exception"] is False and fine.result["unexpected_count"] == 0
+
+
 def _students(con, province: str | None, max_rows: int):
     return next(b.raw for b in data_docs_batches(con, YEAR, province, max_rows) if b.record_type == "students")
 

@@ -157,6 +157,21 @@ def test_no_personal_data_is_logged(replica_db, tmp_path: Path, caplog):
         assert personal not in text
 
 
+def test_files_follow_the_umask_never_a_forced_mode(replica_db, tmp_path: Path):
+    landing = tmp_path / "landing"
+    old = os.umask(0o027)
+    try:
+        report = _run(replica_db, landing)
+        _add_student(replica_db, 10)
+        again = _run(replica_db, landing)  # a file replaced keeps following the umask
+    finally:
+        os.umask(old)
+    assert ROSTER in again.files_written
+    files = [landing / p for p in report.files_written] + [state_path(landing)]
+    assert {oct(os.stat(f).st_mode & 0o777) for f in files} == {oct(0o640)}
+    assert not list(landing.rglob(".*.tmp"))  # no temporary file left behind
+
+
 def test_record_types_tables_and_columns(replica_db, tmp_path: Path):
     landing = tmp_path / "landing"
     only = _run(replica_db, landing, record_types=["attendance"])

@@ -60,6 +60,17 @@ def test_referential_integrity_finds_an_orphan_key(con):
     assert out.metadata["orphan_pupil_key"] == 0 and "orphan_pupil_key_examples" not in out.metadata
 
 
+def test_an_orphan_pupil_key_is_shown_by_school_never_by_key(con):
+    key = con.execute("select pupil_key from core.fct_enrolment where school_code = $s and row_number = 2",
+                      {"s": SCHOOL_A}).fetchone()[0]
+    con.execute("update core.fct_enrolment set pupil_key = 123456789 where pupil_key = $k", {"k": key})
+    out = check(con, "core.fct_enrolment", "referential_integrity")
+    assert not out.passed
+    assert out.metadata["orphan_pupil_key"] == 1 and out.metadata["orphan_pupil_key_schools"] == SCHOOL_A
+    assert "orphan_pupil_key_examples" not in out.metadata
+    assert not any(k in str(v) for v in out.metadata.values() for k in ("123456789", str(key)) if isinstance(v, str))
+
+
 def test_reconciliation_finds_a_missing_fact_row(con):
     before = check(con, "core.fct_attendance", "reconciles_with_staging").metadata
     con.execute("delete from core.fct_attendance where row_number = 2")

@@ -56,10 +56,23 @@ def read_file(path: Path, spec: RecordTypeSpec, settings: Settings | None = None
     except MemoryError:
         return ReadResult(None, state["encoding"], [], {}, None,
                           "the file is too large to read in memory", "file_too_large")
-    except Exception as exc:  # a reader library choking on a malformed file is bad input too
-        log.warning("unreadable file %s", path, exc_info=True)
+    except Exception as exc:  # noqa: BLE001 - a reader library choking on a malformed file is bad input too
+        # Neither the message nor the traceback is logged or returned: a library's message can quote
+        # the cell it choked on. The exception's type and where it was raised are enough to debug.
+        log.warning("unreadable file %s: %s raised at %s", path, type(exc).__name__, _raised_at(exc))
         return ReadResult(None, state["encoding"], [], {}, None,
-                          f"not a readable Excel or CSV file: {type(exc).__name__}: {exc}", "unreadable")
+                          "not a readable Excel or CSV file: its content could not be read (damaged or "
+                          "not what its format says)", "unreadable")
+
+
+def _raised_at(exc: BaseException) -> str:
+    """`module.py:123` of the innermost frame of `exc`'s traceback (no message, no locals)."""
+    tb = exc.__traceback__
+    if tb is None:
+        return "?"
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return f"{Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
 
 
 def _read(path: Path, spec: RecordTypeSpec, settings: Settings, state: dict) -> ReadResult:

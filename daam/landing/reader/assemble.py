@@ -6,10 +6,12 @@ DataFrame of canonical columns followed by `sheet`, `row_number` and `extra`.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+from daam import codes
 from daam.config import RecordTypeSpec, Settings
 from daam.landing.reader.header import _aliases
 from daam.landing.reader.reject import _Reject
@@ -46,20 +48,29 @@ def _assemble(tables: list[tuple[str | None, _Table | None]], spec: RecordTypeSp
     for sheet, t in bearing:
         missing = [c for c in spec.required if c not in t.columns and c not in t.filled]
         if missing:
+            # the contract's names of the columns, never the file's own header cells
             cols = ", ".join(_aliases(spec.columns[c]) for c in missing)
-            where = f" in sheet {sheet}" if sheet is not None and len(tables) > 1 else ""
+            where = f" in {_where(sheet, t)}" if sheet is not None and len(tables) > 1 else ""
             raise _Reject("missing_required_column", f"required column(s) missing{where}: {cols}")
     preamble: dict[str, str] = {}
+    first: dict[str, str] = {}  # the sheet each preamble value was first read from
     for sheet, t in found:
         for key in ("school_code", "school_year"):
             value = t.preamble.get(key)
             if value is None:
                 continue
             if key in preamble and preamble[key] != value:
+                what = key.replace("_", " ")
+                # Quoted only when the values have the contract's format: a school code, a school
+                # year; anything else written after the label could be any text of the file.
+                if all(_FORMATS[key].match(v) for v in (preamble[key], value)):
+                    values = f"{preamble[key]} and {value}"
+                else:
+                    values = "two different values"
                 raise _Reject("conflicting_preamble",
-                              f"the sheets disagree on the {key.replace('_', ' ')}: {preamble[key]} and "
-                              f"{value} (sheet {sheet})")
+                              f"the sheets disagree on the {what}: {values} ({first[key]} and {_where(sheet, t)})")
             preamble.setdefault(key, value)
+            first.setdefault(key, _where(sheet, t))
     present = {c for _, t in found for c in (*t.columns, *t.filled)}
     names = [c for c in spec.columns if c in present]
     frames = [_frame(s, t, names) for s, t in found]
@@ -70,6 +81,14 @@ def _assemble(tables: list[tuple[str | None, _Table | None]], spec: RecordTypeSp
             if written not in extra_columns:
                 extra_columns.append(written)
     return ReadResult(frame, encoding, extra_columns, preamble, found[0][1].header_row, None, None, skipped)
+
+
+_FORMATS = {"school_code": re.compile(codes.SCHOOL_CODE_RE), "school_year": re.compile(codes.SCHOOL_YEAR_RE)}
+
+
+def _where(sheet: str | None, t: _Table) -> str:
+    """The sheet as a refusal may name it (reject._sheet_label), never a name a school typed."""
+    return t.sheet_label or ("the sheet" if sheet is not None else "the file")
 
 
 def _frame(sheet: str | None, t: _Table, names: list[str]) -> pd.DataFrame:

@@ -12,7 +12,7 @@ import re
 
 from daam.config import RecordTypeSpec, Settings
 from daam.landing.reader.header import Row, _find_header, _header_score, _no_header
-from daam.landing.reader.reject import _Reject
+from daam.landing.reader.reject import _library_reason, _Reject
 from daam.landing.reader.table import _Table, _table
 
 _DELIMITERS = (",", ";", "\t")
@@ -86,7 +86,7 @@ def _csv_table(text: str, spec: RecordTypeSpec, settings: Settings) -> _Table:
     try:
         rows = _parse_csv(text, delimiter, limits["max_columns"])
     except csv.Error as exc:
-        raise _Reject("unreadable", f"not a readable Excel or CSV file: {exc}") from None
+        raise _Reject("unreadable", f"not a readable Excel or CSV file: {_library_reason(exc)}") from None
     if not rows:
         raise _Reject("no_header", "no header row found: the file contains no values")
     table = _table(rows, spec, settings, None)

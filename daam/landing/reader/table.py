@@ -22,6 +22,7 @@ class _Table:
     rows: list[Row]                    # data rows
     preamble: dict[str, str]
     filled: dict[str, str]             # canonical -> constant value (sheet name / preamble)
+    sheet_label: str | None = None     # how a refusal names the sheet (reject._sheet_label)
 
 
 def _column_letter(i: int) -> str:

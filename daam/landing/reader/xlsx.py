@@ -14,7 +14,7 @@ import python_calamine
 
 from daam.config import RecordTypeSpec, Settings
 from daam.landing.reader.header import Row, _no_header, _other_record_type
-from daam.landing.reader.reject import _human, _Reject
+from daam.landing.reader.reject import _human, _library_reason, _Reject, _sheet_label
 from daam.landing.reader.table import _Table, _table
 
 
@@ -40,9 +40,10 @@ def _check_zip(path: Path, limit: int) -> None:
                                           f"the Excel file inflates to more than {_human(limit)} "
                                           f"(limit {_human(limit)})")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError) as exc:
-        raise _Reject("unreadable", f"not a readable Excel or CSV file: damaged Excel file ({exc})") from None
+        raise _Reject("unreadable", "not a readable Excel or CSV file: damaged Excel file "
+                                    f"({_library_reason(exc)})") from None
     except RuntimeError as exc:  # encrypted ZIP members
-        raise _Reject("unreadable", f"not a readable Excel or CSV file: {exc}") from None
+        raise _Reject("unreadable", f"not a readable Excel or CSV file: {_library_reason(exc)}") from None
 
 
 # calamine raises its own errors, and ValueError/TypeError for some malformed XML values.
@@ -55,40 +56,44 @@ def _xlsx_tables(path: Path, spec: RecordTypeSpec, settings: Settings) -> list[t
     try:
         wb = python_calamine.CalamineWorkbook.from_path(str(path))
     except _CALAMINE_ERRORS as exc:
-        raise _Reject("unreadable", f"not a readable Excel or CSV file: {exc}") from None
+        raise _Reject("unreadable", f"not a readable Excel or CSV file: {_library_reason(exc)}") from None
     tables: list[tuple[str, _Table | None]] = []
     headerless: list[list[Row]] = []
     cells = 0
     try:
-        for meta in wb.sheets_metadata:
+        for position, meta in enumerate(wb.sheets_metadata, start=1):
             if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
                 continue
             name = meta.name
+            label = _sheet_label(name, position, settings)  # never a name a school typed
             try:
                 sheet = wb.get_sheet_by_name(name)
             except _CALAMINE_ERRORS as exc:
-                raise _Reject("unreadable", f"not a readable Excel or CSV file: sheet {name}: {exc}") from None
+                raise _Reject("unreadable",
+                              f"not a readable Excel or CSV file: {label}: {_library_reason(exc)}") from None
             end = sheet.end
             if end is None:
                 tables.append((name, None))
                 continue
             if end[0] + 1 > limits["max_rows_per_sheet"]:
                 raise _Reject("sheet_too_large",
-                              f"sheet {name} has {end[0] + 1} rows (limit {limits['max_rows_per_sheet']})")
+                              f"{label} has {end[0] + 1} rows (limit {limits['max_rows_per_sheet']})")
             if end[1] + 1 > limits["max_columns"]:
                 raise _Reject("too_many_columns",
-                              f"sheet {name} has {end[1] + 1} columns (limit {limits['max_columns']})")
+                              f"{label} has {end[1] + 1} columns (limit {limits['max_columns']})")
             # Rows and columns each within their limit can still make a grid of gigabytes once
             # turned into Python values: the cells of all sheets together are bounded too.
             cells += (end[0] + 1) * (end[1] + 1)
             if cells > limits["max_cells_per_file"]:
                 raise _Reject("sheet_too_large",
-                              f"the workbook's sheets span {cells:,} cells up to sheet {name} "
+                              f"the workbook's sheets span {cells:,} cells up to {label} "
                               f"(limit {limits['max_cells_per_file']:,})")
             # skip_empty_area=False starts the grid at A1, so list index + 1 is Excel's row number.
             grid = sheet.to_python(skip_empty_area=False)
             rows = _rows(enumerate(grid, start=1), _cell_text)
             table = _table(rows, spec, settings, name)
+            if table is not None:
+                table.sheet_label = label
             tables.append((name, table))
             if table is None:
                 headerless.append(rows[: limits["header_search_rows"]])
