@@ -30,7 +30,7 @@ lint: $(STAMP)
 
 dev: $(STAMP)
 	mkdir -p .dagster_home && cp pipelines/dagster.yaml .dagster_home/dagster.yaml
-	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dg dev
+	DAGSTER_HOME=$(CURDIR)/.dagster_home DAAM_SECRET_FILE=$${DAAM_SECRET_FILE:-$(CURDIR)/data/daam.secret} $(BIN)/dg dev
 
 clean:
 	rm -rf $(VENV) data .dagster_home
