@@ -347,3 +347,29 @@ def test_publish_command(run, capsys):
         assert con.execute("select count(*) from core.pupil_identity").fetchone()[0] == 0
         assert con.execute("select count(*) from mart.indicators").fetchone()[0] == 0
         assert con.execute("select kind, code from ops.product").fetchall() == [("province", "101")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scale", ["province", "region"])
+def test_suppression_holds_on_generated_data_at_scale(scale, tmp_path):
+    """The auditor on the daam generator's own data at province (one directorate) and region
+    (eight) scale, loaded end to end: every suppressed count of the national product is at least
+    k wide given everything published (minutes: `make test-all`)."""
+    landing, db = tmp_path / "landing", tmp_path / "w" / "w.duckdb"
+    generate(landing, scale=scale, seed=3, years=["2022-2023"], defects=0.0, truth=False)
+    report = run_load(landing, db)
+    assert report.ok, report.failed
+    rules = load_rules()
+    with _con(product_path(db, "national")) as con:
+        suppressed = con.execute("""select geo_level, geo_code, school_year, month, indicator
+                                    from mart.indicators where suppressed""").df()
+        assert con.execute("""select count(*) from mart.indicators where not suppressed and value > 0
+                              and value < $k and indicator in (select unnest($c))""",
+                           {"k": rules.k, "c": list(rules.counts)}).fetchone()[0] == 0
+    assert len(suppressed) > 100
+    with _con(db) as con:
+        con.execute("""create temp table geo_parent as select distinct geo_level, geo_code,
+                       ancestor_level as parent_level, ancestor_code as parent_code
+                       from core.geo_ancestor where depth = 1""")
+        result = audit(con, "mart.indicators", suppressed, rules, "geo_parent")
+    assert len(result) > 50 and result["ok"].all(), result[~result["ok"]].head()

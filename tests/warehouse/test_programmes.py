@@ -11,6 +11,7 @@ import pytest
 
 from pipelines.load import run_load
 from tests.conftest import write_files
+from warehouse.pseudonyms import bind_secret
 
 YEAR = "2022-2023"
 RURAL_PRIMARY, RURAL_COLLEGE, URBAN_PRIMARY, URBAN_LYCEE = "16698Z", "16701C", "16704F", "16705G"
@@ -80,6 +81,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _q(db: Path, sql: str, params: dict | None = None) -> list[tuple]:
     with duckdb.connect(str(db), read_only=True) as con:
+        bind_secret(con)  # the queries find pupils by core.pupil_key(massar code)
         return con.execute(sql, params).fetchall()
 
 
