@@ -128,17 +128,11 @@ def cmd_publish(args: argparse.Namespace) -> int:
               f"{len(product.tables)} tables, {product.seconds:.1f} s")
     if report.suppression:
         s = report.suppression
-        print(f"suppression (k={load_k()}): {s['cells']} cells, {s['primary']} primary, {s['complementary']} "
+        print(f"suppression (k={s['k']}): {s['cells']} cells, {s['primary']} primary, {s['complementary']} "
               f"complementary, {s['derived']} derived; audit: {s['audited']} suppressed counts, every interval at "
               f"least {s['audit_min_width']} wide ({s['seconds_audit']:.1f} s)")
     print(f"{len(report.products)} product(s) in {report.seconds:.1f} s")
     return 0
-
-
-def load_k() -> int:
-    from warehouse.suppression import load_rules
-
-    return load_rules().k
 
 
 def cmd_load(args: argparse.Namespace) -> int:

@@ -42,7 +42,7 @@ import duckdb
 
 from daam.config import load_settings
 from warehouse.pseudonyms import bind_secret
-from warehouse.publish import TMP_MARK, _alive, _fsync
+from warehouse.publish import swap_in, temporary_beside
 from warehouse.registry import Model, registry
 from warehouse.suppression import load_rules
 from warehouse.suppression import run as run_suppression
@@ -137,12 +137,11 @@ def build_products(warehouse: str | Path, provinces: list[str] | None = None,
         regions = sorted({settings.provinces[p].region_code for p in provinces})
         if {"region", "national"} & set(kinds):
             report.suppression = _suppressed_tables(con)
-        for p in provinces if "province" in kinds else []:
-            report.products.append(_write(con, "province", p, product_path(warehouse, "province", p), settings))
-        for r in regions if "region" in kinds else []:
-            report.products.append(_write(con, "region", r, product_path(warehouse, "region", r), settings))
-        if "national" in kinds:
-            report.products.append(_write(con, "national", "MA", product_path(warehouse, "national"), settings))
+        units = [("province", p) for p in provinces] + [("region", r) for r in regions] + [("national", None)]
+        for kind, code in units:
+            if kind in kinds:
+                k = report.suppression["k"] if kind != "province" else None
+                report.products.append(_write(con, kind, code or "MA", product_path(warehouse, kind, code), settings, k))
     finally:
         con.close()
     report.seconds = round(time.perf_counter() - started, 2)
@@ -158,8 +157,9 @@ def _suppressed_tables(con: duckdb.DuckDBPyConnection) -> dict:
                           ancestor_code as parent_code
                    from core.geo_ancestor where depth = 1""")
     result = run_suppression(con, "mart.indicators", rules, "geo_parent")
-    cells = result.cells  # noqa: F841 (read by the SQL below)
-    con.execute("create or replace temp table suppressed_cell as select * from cells")
+    con.register("suppressed_cell_frame", result.cells)
+    con.execute("create or replace temp table suppressed_cell as select * from suppressed_cell_frame")
+    con.unregister("suppressed_cell_frame")
     con.execute("""
         create or replace temp table published_indicators as
         select i.* exclude (value),
@@ -170,7 +170,6 @@ def _suppressed_tables(con: duckdb.DuckDBPyConnection) -> dict:
         left join suppressed_cell s
           on s.geo_level = i.geo_level and s.geo_code = i.geo_code and s.school_year = i.school_year
          and s.month is not distinct from i.month and s.indicator = i.indicator""")
-    bases = rules.outlier_bases
     con.execute("""
         create or replace temp table published_outlier as
         with base as (select unnest(map_keys(m)) as metric, unnest(map_values(m)) as indicator
@@ -189,8 +188,8 @@ def _suppressed_tables(con: duckdb.DuckDBPyConnection) -> dict:
                h.metric is not null as suppressed,
                case when h.metric is not null then 'c' end as flag
         from ops.outlier o
-        left join hidden h using (school_year, month, school_code, metric)""", {"bases": bases})
-    stats = dict(result.stats)
+        left join hidden h using (school_year, month, school_code, metric)""", {"bases": rules.outlier_bases})
+    stats = {"k": rules.k, **result.stats}
     stats["audited"] = len(result.audit)
     stats["audit_min_width"] = float(result.audit["width"].min()) if len(result.audit) else None
     stats["outliers_suppressed"] = con.execute(
@@ -249,13 +248,12 @@ def _select(con: duckdb.DuckDBPyConnection, model: Model, kind: str) -> str:
     return f"select * from {source} where {where}"
 
 
-def _write(con: duckdb.DuckDBPyConnection, kind: str, code: str, target: Path, settings) -> Product:
-    """Write one product next to `target`, then swap it in atomically."""
+def _write(con: duckdb.DuckDBPyConnection, kind: str, code: str, target: Path, settings, k: int | None) -> Product:
+    """Write one product next to `target`, then swap it in atomically (`k`: its suppression
+    threshold, None for a province product, which is not suppressed)."""
     started = time.perf_counter()
     target.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale(target)
-    tmp = target.with_name(f"{target.name}{TMP_MARK}{os.getpid()}")
-    tmp.unlink(missing_ok=True)
+    tmp = temporary_beside(target)
     product = Product(kind, code, target)
     _scope(con, kind, code, settings)
     try:
@@ -272,13 +270,10 @@ def _write(con: duckdb.DuckDBPyConnection, kind: str, code: str, target: Path, s
                         "name_ar varchar, built_at timestamp, suppression_k integer, tables integer)")
             con.execute("insert into product.ops.product values ($kind, $code, $fr, $ar, $at, $k, $n)",
                         {"kind": kind, "code": code, "fr": names[0], "ar": names[1], "at": datetime.now(),
-                         "k": load_rules().k if kind != "province" else None, "n": len(models)})
+                         "k": k, "n": len(models)})
         finally:
             con.execute("detach product")
-        _fsync(tmp)
-        os.chmod(tmp, 0o444 & ~_umask())
-        os.replace(tmp, target)
-        _fsync(target.parent)
+        swap_in(tmp, target, 0o444 & ~_umask())
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -301,10 +296,3 @@ def _umask() -> int:
     os.umask(mask)
     return mask
 
-
-def _remove_stale(target: Path) -> None:
-    """Temporary products left by a build that was killed (its process is gone)."""
-    for path in target.parent.glob(f"{target.name}{TMP_MARK}*"):
-        pid = path.name.rsplit(TMP_MARK, 1)[1]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-            path.unlink(missing_ok=True)

@@ -84,24 +84,17 @@ def publish(warehouse: str | Path, lock_timeout: float = 120.0) -> Path:
     if not warehouse.is_file():
         raise FileNotFoundError(f"warehouse {warehouse} does not exist: nothing to publish")
     target = published_path(warehouse)
-    _remove_stale_copies(target)
-    tmp = target.with_name(f"{target.name}{TMP_MARK}{os.getpid()}")
+    tmp = temporary_beside(target)
     try:
         con = _connect_read_write(warehouse, lock_timeout)
         try:
             con.execute("checkpoint")
             expected = _table_rows(con)
             shutil.copyfile(warehouse, tmp)
-            _fsync(tmp)
         finally:
             con.close()
         _check_copy(tmp, expected)
-        os.chmod(tmp, 0o400)
-        # A write-ahead log next to the published name would be replayed onto the new file by its
-        # next reader: the snapshot is never written, so one can only be left by a misuse.
-        Path(f"{target}.wal").unlink(missing_ok=True)
-        os.replace(tmp, target)
-        _fsync(target.parent)
+        swap_in(tmp, target, 0o400)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -136,20 +129,36 @@ def _check_copy(copy: Path, expected: dict[tuple[str, str], int]) -> None:
                            f"e.g. {['.'.join(k) for k in differ[:5]]}: not published")
 
 
+def temporary_beside(target: Path) -> Path:
+    """This process's temporary name next to `target` (same folder, same file system, so the final
+    rename is atomic), after removing the copies left by a publish that was killed."""
+    for path in target.parent.glob(f"{target.name}{TMP_MARK}*"):
+        pid = path.name.rsplit(TMP_MARK, 1)[1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            path.unlink(missing_ok=True)
+    tmp = target.with_name(f"{target.name}{TMP_MARK}{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    return tmp
+
+
+def swap_in(tmp: Path, target: Path, mode: int) -> None:
+    """Make the complete file `tmp` durable, give it `mode` and rename it onto `target`: a reader
+    opens the whole old file or the whole new one."""
+    _fsync(tmp)
+    os.chmod(tmp, mode)
+    # A write-ahead log next to the published name would be replayed onto the new file by its
+    # next reader: a published file is never written, so one can only be left by a misuse.
+    Path(f"{target}.wal").unlink(missing_ok=True)
+    os.replace(tmp, target)
+    _fsync(target.parent)
+
+
 def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _remove_stale_copies(target: Path) -> None:
-    """Temporary copies left by a publish that was killed (its process is gone)."""
-    for path in target.parent.glob(f"{target.name}{TMP_MARK}*"):
-        pid = path.name.rsplit(TMP_MARK, 1)[1]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-            path.unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:
