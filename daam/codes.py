@@ -12,6 +12,14 @@ CIN_RE = r"^[A-Z]{1,2}[0-9]{1,6}$"
 SCHOOL_YEAR_RE = r"^[0-9]{4}-[0-9]{4}$"
 
 _school = re.compile(SCHOOL_CODE_RE)
+_QUOTABLE = {"school_code": _school, "school_year": re.compile(SCHOOL_YEAR_RE)}
+
+
+def quotable(key: str, value: str) -> bool:
+    """Whether a refusal may quote `value`, read from a file where a `key` (school_code,
+    school_year) was expected: only when it has that format; any other text after the label could
+    be anything a school typed, a pupil's name included."""
+    return bool(_QUOTABLE[key].match(value))
 
 
 def school_check_letter(digits: str | int) -> str:

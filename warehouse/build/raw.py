@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import re
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -22,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from daam.codes import SCHOOL_CODE_RE, SCHOOL_YEAR_RE
+from daam.codes import quotable
 from daam.config import PERIOD_RECORD_TYPES, Settings, load_settings
 from daam.landing.inventory import safe_path
 from daam.landing.reader import ReadResult, read_file
@@ -92,16 +91,14 @@ def read_files(root: Path, todo: pd.DataFrame, pool: ProcessPoolExecutor | None 
 
 def _content_check(entry: pd.Series, result: ReadResult) -> tuple[str, str] | None:
     """File-level contradictions between what the path says and what the content says: (kind, reason)."""
-    # what the file says is quoted only when it has the shape of a school code or year: the text
-    # after a label could be anything a school typed there, a pupil's name included
     found = (result.preamble or {}).get("school_code")
     if found and entry["school_code"] and found != entry["school_code"]:
-        shown = f" ({found})" if re.match(SCHOOL_CODE_RE, found) else ""
+        shown = f" ({found})" if quotable("school_code", found) else ""
         return "school_code_mismatch", (f"the school code written in the file{shown} contradicts the file's "
                                         f"path ({entry['school_code']}): put the file under its own school code")
     year = (result.preamble or {}).get("school_year")
     if year and entry["school_year"] and year != entry["school_year"]:
-        shown = f"school year {year}" if re.match(SCHOOL_YEAR_RE, year) else "another school year"
+        shown = f"school year {year}" if quotable("school_year", year) else "another school year"
         return "school_year_mismatch", f"the file says {shown} but sits in the {entry['school_year']} folder"
     return None
 

@@ -6,7 +6,6 @@ DataFrame of canonical columns followed by `sheet`, `row_number` and `extra`.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -61,9 +60,7 @@ def _assemble(tables: list[tuple[str | None, _Table | None]], spec: RecordTypeSp
                 continue
             if key in preamble and preamble[key] != value:
                 what = key.replace("_", " ")
-                # Quoted only when the values have the contract's format: a school code, a school
-                # year; anything else written after the label could be any text of the file.
-                if all(_FORMATS[key].match(v) for v in (preamble[key], value)):
+                if codes.quotable(key, preamble[key]) and codes.quotable(key, value):
                     values = f"{preamble[key]} and {value}"
                 else:
                     values = "two different values"
@@ -81,9 +78,6 @@ def _assemble(tables: list[tuple[str | None, _Table | None]], spec: RecordTypeSp
             if written not in extra_columns:
                 extra_columns.append(written)
     return ReadResult(frame, encoding, extra_columns, preamble, found[0][1].header_row, None, None, skipped)
-
-
-_FORMATS = {"school_code": re.compile(codes.SCHOOL_CODE_RE), "school_year": re.compile(codes.SCHOOL_YEAR_RE)}
 
 
 def _where(sheet: str | None, t: _Table) -> str:
