@@ -29,9 +29,9 @@ guardians' CIN, dates of birth and the presence of names; GX would list a sample
    result before `checkpoint.run` returns, so the scrubbed result is written over the stored one
    (same key) before the pages are built.
 
-GX's own log is silenced while the docs are built (`_gx_silenced`): it logs the message of an
-exception raised while computing a metric (`validator/validation_graph.py`, "Caught exception …")
-and the traceback of a rendering error, both of which can quote a value. In its place this module
+GX's own log is silenced for the whole process (`quality_checks/validate.py`, imported here): it
+logs the message of an exception raised while computing a metric (`validator/validation_graph.py`,
+"Caught exception …") and the traceback of a rendering error, both of which can quote a value. In its place this module
 logs which expectation could not be evaluated, with the exception's type only.
 
 Counts of failing rows stay; the failing rows themselves are in `ops.row_issue` and the schools'
@@ -42,11 +42,9 @@ expectation.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +63,7 @@ from great_expectations.data_context.types.resource_identifiers import Expectati
 from daam.config import load_settings
 from daam.landing.prepare import prepare
 from quality_checks.suites import build_suite
+from quality_checks.validate import exception_type
 
 GX_ROOT_ENV = "DAAM_GX_ROOT"
 DEFAULT_ROOT = Path(__file__).resolve().parent
@@ -200,37 +199,11 @@ def scrub_result(outcome) -> list[str]:
             config = r.expectation_config
             meta = (config.meta or {}) if config is not None else {}
             raised_lines.append(f"{config.type if config is not None else 'an expectation'} (rule "
-                                f"{meta.get('rule')}, column {meta.get('column')}) raised {_exception_type(info)}")
+                                f"{meta.get('rule')}, column {meta.get('column')}) raised {exception_type(info)}")
         # the renderer formats the traceback as text: a raised one gets the notice in both fields
         r.exception_info = {"raised_exception": raised, "exception_traceback": WITHHELD if raised else None,
                             "exception_message": WITHHELD if raised else None}
     return raised_lines
-
-
-_EXCEPTION_TYPE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Warning|Exit|Interrupt))\b")
-
-
-def _exception_type(info: dict) -> str:
-    """The exception's class name, from the last line of a GX traceback (flat or per metric)."""
-    infos = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
-    for one in infos:
-        lines = [ln.strip() for ln in str(one.get("exception_traceback") or "").splitlines() if ln.strip()]
-        match = _EXCEPTION_TYPE.match(lines[-1]) if lines else None
-        if match:
-            return match.group(1).rsplit(".", 1)[-1]
-    return "an exception"
-
-
-@contextlib.contextmanager
-def _gx_silenced():
-    """GX logs nothing while the docs are built (its messages can quote values); restored after."""
-    gx_log = logging.getLogger("great_expectations")
-    level = gx_log.level
-    gx_log.setLevel(logging.CRITICAL + 1)
-    try:
-        yield
-    finally:
-        gx_log.setLevel(level)
 
 
 def _index_path(ctx) -> Path:
@@ -261,11 +234,6 @@ def build_data_docs(batches: Iterable[Batch], root: Path | None = None) -> DataD
     each run adds one validation result per suite to the site's history. Files live under
     `<root>/gx/` (root: argument, else `$DAAM_GX_ROOT`, else `quality_checks/`), all generated.
     """
-    with _gx_silenced():
-        return _build(batches, root)
-
-
-def _build(batches: Iterable[Batch], root: Path | None) -> DataDocsResult:
     settings = load_settings()
     ctx = file_context(root)
     run_time = dt.datetime.now(dt.UTC)

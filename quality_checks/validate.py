@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -24,14 +25,25 @@ from daam.landing.prepare import ROW_ID
 from quality_checks.suites import build_suite
 
 ISSUE_COLUMNS = [ROW_ID, "rule", "severity", "column_name", "raw_value"]
-# GX logs "Caught exception <text>" at ERROR, and the text can quote a value of the batch
+# GX logs nothing in daam's processes: it logs "Caught exception <text>" at ERROR and rendering
+# tracebacks, and the text can quote a value of the batch. What failed is reported by daam itself,
+# with the expectation and the exception's type (`exception_type`).
 logging.getLogger("great_expectations").setLevel(logging.CRITICAL + 1)
 
 
-def _exception_type(info: dict) -> str:
-    """The class of the exception GX caught (the last traceback line up to its colon), not its text."""
-    last = (str(info.get("exception_traceback") or "").strip().splitlines() or ["an exception"])[-1]
-    return last.split(":", 1)[0].strip()[:80]
+_EXCEPTION_TYPE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Warning|Exit|Interrupt))\b")
+
+
+def exception_type(info: dict) -> str:
+    """The class name of an exception GX caught, from the last line of its traceback (flat or per
+    metric), never its message: the message can quote a value of the batch."""
+    infos = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
+    for one in infos:
+        lines = [ln.strip() for ln in str(one.get("exception_traceback") or "").splitlines() if ln.strip()]
+        match = _EXCEPTION_TYPE.match(lines[-1]) if lines else None
+        if match:
+            return match.group(1).rsplit(".", 1)[-1]
+    return "an exception"
 
 
 @dataclass
@@ -73,7 +85,7 @@ def run_suite(frame: pd.DataFrame, spec: RecordTypeSpec, settings: Settings, sch
         if r.exception_info and r.exception_info.get("raised_exception"):
             # the exception's text can quote a value of the batch: name the expectation, never the data
             raise RuntimeError(f"expectation {r.expectation_config.type} (rule {meta.get('rule')}, column "
-                               f"{meta.get('column')}) failed to run: {_exception_type(r.exception_info)}")
+                               f"{meta.get('column')}) failed to run: {exception_type(r.exception_info)}")
         failing = [d[ROW_ID] for d in (r.result.get("unexpected_index_list") or [])]
         summary.append({"rule": meta["rule"], "column": meta["column"], "success": bool(r.success),
                         "unexpected_count": len(failing), "element_count": r.result.get("element_count")})
