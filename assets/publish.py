@@ -20,7 +20,7 @@ ACTIVE = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED, DagsterRunStatus.
 
 
 @asset(key=key("ops/published_snapshot"), group_name="ops", kinds={"duckdb"}, pool="duckdb_writer",
-       deps=[key("mart/indicators"), key("ops/quality_history")], tags={JOB_TAG: "publish_snapshot"})
+       deps=[key("mart/indicators"), key("ops/quality_history"), key("ops/approval_drift")], tags={JOB_TAG: "publish_snapshot"})
 def published_snapshot(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     """Copy the warehouse, once no load is writing, to <name>.published.duckdb and swap it in
     atomically: readers opening that file (read-only) always see a complete load, never a lock

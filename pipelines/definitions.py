@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dagster import Definitions
 
+from assets.approval import approval_drift
 from assets.core import core_facts
 from assets.cycle import tayssir_month_close
 from assets.landing import landing_inventory, sql_extract
@@ -38,7 +39,8 @@ def build_definitions(landing: str | None = None, warehouse: str | None = None) 
     DAAM_WAREHOUSE, else data/landing and data/warehouse.duckdb)."""
     return Definitions(
         assets=[landing_inventory, raw_files, staging_tables, core_facts, indicators, monitoring, data_docs,
-                tayssir_month_close, sql_extract, published_snapshot, province_products, upper_products],
+                tayssir_month_close, sql_extract, approval_drift, published_snapshot, province_products,
+                upper_products],
         jobs=[landing_scan_job, partition_load_job, quality_monitoring_job, tayssir_cycle_job, sql_extract_job,
               publish_job],
         schedules=[nightly_quality_monitoring, tayssir_monthly_cycle, sql_extract_hourly, sql_extract_nightly_full],

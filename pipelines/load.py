@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-from dagster import DagsterInstance
+from dagster import AssetKey, DagsterInstance
 from dagster._utils.backoff import backoff
 
 from assets.partitions import partition_key
@@ -84,9 +84,25 @@ def run_load(landing: str | Path, warehouse: str | Path, years: list[str] | None
         if not result.success:  # a successful run recorded its inputs itself (mart/indicators)
             report.failed.append(f"{year}/{province}: {_failure(result)}")
     # The readers' copy follows only a load that completed everywhere: a partition that failed
-    # between two steps can be half new (its raw files read, its facts not yet rebuilt).
+    # between two steps can be half new (its raw files read, its facts not yet rebuilt). The drift
+    # of the signed units is computed after every load all the same (the loaded partitions moved).
     if report.ok:
         _publish(report, defs, instance, run_config, warehouse)
+    else:
+        drift = defs.resolve_job_def("publish_snapshot").execute_in_process(
+            instance=instance, raise_on_error=False, run_config=run_config,
+            asset_selection=[AssetKey(["ops", "approval_drift"])])
+        if not drift.success:
+            report.failed.append(f"approval drift: {_failure(drift)}")
+    return report
+
+
+def run_publish(warehouse: str | Path, quiet: bool = True) -> LoadReport:
+    """Run the `publish_snapshot` job once: drift, the engineers' copy, the level products (after an
+    approval action, so that the products show it at once)."""
+    defs = build_definitions(None, str(warehouse))
+    report = LoadReport()
+    _publish(report, defs, _instance(), QUIET if quiet else {}, warehouse)
     return report
 
 
@@ -102,8 +118,8 @@ def run_monitoring(warehouse: str | Path, landing: str | Path | None = None, qui
 
 
 def _publish(report: LoadReport, defs, instance: DagsterInstance, run_config: dict, warehouse: Path | str) -> None:
-    """Run the `publish_snapshot` job: the engineers' read copy, then the directorate, region and
-    national products. A failure leaves the previous files published and is reported."""
+    """Run the `publish_snapshot` job: the drift of the signed units, the engineers' read copy, then
+    the directorate, region and national products. A failure leaves the previous files published and is reported."""
     result = defs.resolve_job_def("publish_snapshot").execute_in_process(
         instance=instance, raise_on_error=False, run_config=run_config)
     if not result.success:

@@ -16,8 +16,15 @@ models of the province product have their own scope (`SCOPES`). A model with non
 columns and no key column is reference data (levels, calendar, rules) and is copied whole; any
 other is refused, so that nothing is copied whole by mistake.
 
+Values (levels.md section 4, warehouse/approval.py): the region and national products publish, for
+a unit (directorate, school year, period) its directorate approved, the signed values, and for an
+open unit the live ones; `approval_state` says which (`approved`, `accepted`, `provisional`), and a
+region's or the nation's value is the sum of its directorates' published values, provisional
+unless all of them are signed. The province product is the directorate's own live data, with its
+signatures and their drift (`mart.approval_status`, `ops.approval_drift`).
+
 Suppression (levels.md section 3, warehouse/suppression.py) is computed once, on the national
-`mart.indicators` with true values at every level, and the same pattern is applied to every region
+values to publish at every level, and the same pattern is applied to every region
 and national product: publishing one region's cells under another pattern than the nation's would
 let a reader difference the two. Suppressed values are published as `value` null, `suppressed`
 true, `flag` 'c'. Outlier values and scores follow the count their metric is computed from
@@ -44,6 +51,7 @@ from daam.config import load_settings
 from warehouse.pseudonyms import bind_secret
 from warehouse.publish import swap_in, temporary_beside
 from warehouse.registry import Model, registry
+from warehouse.schema import SQL
 from warehouse.suppression import load_rules
 from warehouse.suppression import run as run_suppression
 
@@ -149,24 +157,27 @@ def build_products(warehouse: str | Path, provinces: list[str] | None = None,
 
 
 def _suppressed_tables(con: duckdb.DuckDBPyConnection) -> dict:
-    """Compute the national suppression pattern and the suppressed forms of mart.indicators and
-    ops.outlier, as temp tables `published_indicators` and `published_outlier`."""
+    """The values to publish (signed where a unit is signed, ops/publishable_indicators.sql), their
+    national suppression pattern, and the suppressed forms of mart.indicators and ops.outlier, as
+    temp tables `published_indicators` and `published_outlier`."""
     rules = load_rules()
+    SQL.run(con, "ops/publishable_indicators.sql")
     con.execute("""create or replace temp table geo_parent as
                    select distinct geo_level, geo_code, ancestor_level as parent_level,
                           ancestor_code as parent_code
                    from core.geo_ancestor where depth = 1""")
-    result = run_suppression(con, "mart.indicators", rules, "geo_parent")
+    result = run_suppression(con, "publishable_indicators", rules, "geo_parent")
     con.register("suppressed_cell_frame", result.cells)
     con.execute("create or replace temp table suppressed_cell as select * from suppressed_cell_frame")
     con.unregister("suppressed_cell_frame")
     con.execute("""
         create or replace temp table published_indicators as
-        select i.* exclude (value),
+        select i.* exclude (value, approval_state),
                case when s.indicator is null then i.value end as value,
                s.indicator is not null as suppressed,
-               case when s.indicator is not null then 'c' end as flag
-        from mart.indicators i
+               case when s.indicator is not null then 'c' end as flag,
+               i.approval_state
+        from publishable_indicators i
         left join suppressed_cell s
           on s.geo_level = i.geo_level and s.geo_code = i.geo_code and s.school_year = i.school_year
          and s.month is not distinct from i.month and s.indicator = i.indicator""")

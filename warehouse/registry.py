@@ -39,7 +39,7 @@ from daam.sqlfiles import IDENTIFIER
 SCHEMAS = ("raw", "staging", "core", "mart", "ops")
 AUDIENCES = ("province", "region", "national")
 MATERIALIZATIONS = ("seed", "partition", "table", "view", "script", "python")
-BUILDERS = ("landing", "raw", "staging", "core", "mart", "cycle", "ops", "none")
+BUILDERS = ("landing", "raw", "staging", "core", "mart", "cycle", "ops", "approval", "none")
 # The $parameter each partition column is bound to.
 PARTITION_PARAMS = {"school_year": "year", "province_code": "province", "month": "month"}
 

@@ -18,7 +18,8 @@ EXPECTED_ASSETS = sorted(
      "mart/schoolbag_needs", "mart/schoolbag_forecast", "mart/tayssir_month_close",
      "mart/pupil_in_two_schools", "mart/household", "mart/household_member", "ops/duplicate_candidate",
      "landing/sql_extract",
-     "ops/published_snapshot",
+     # the drift of the signed units (warehouse/build/approval.py), then the snapshot
+     "ops/approval_drift", "ops/approval_drift_file", "ops/published_snapshot",
      # the level products (warehouse/products.py), after the snapshot
      "published/province_products", "published/region_products", "published/national_product"]
     + [f"raw/{t}" for t in ("students", "tayssir_beneficiaries", "attendance", "schoolbags", "boarding_grants",
@@ -43,7 +44,7 @@ def test_check_keys_snapshot():
     expected = (
         ["core/dim_school:every_school_in_a_known_directorate", "mart/indicators:levels_add_up",
          "staging/students:file_accounting", "core/fct_attendance:no_pupil_in_two_schools_same_month",
-         "ops/outlier:no_new_outliers"]
+         "ops/outlier:no_new_outliers", "ops/approval_drift:no_new_drift"]
         + [f"core/{f}:{c}" for f in facts for c in ("referential_integrity", "reconciles_with_staging")]
         + [f"staging/{t}:quality_suite" for t in ("students", "tayssir_beneficiaries", "attendance", "schoolbags",
                                                   "boarding_grants", "canteen_meals", "tayssir_payments")]
@@ -71,6 +72,10 @@ def test_jobs_and_partitions():
         "ops/outlier", "ops/quality_history", "ops/data_docs", "mart/pupil_in_two_schools", "mart/household",
         "mart/household_member", "ops/duplicate_candidate", "core/outlier_rule", "core/quality_rule",
         "core/quality_score_weight"}
+    publish = defs.resolve_job_def("publish_snapshot")
+    assert {k.to_user_string() for k in publish.asset_layer.executable_asset_keys} == {
+        "ops/approval_drift", "ops/approval_drift_file", "ops/published_snapshot", "published/province_products",
+        "published/region_products", "published/national_product"}
 
 
 def test_schedules_and_sensors(monkeypatch):
