@@ -1,5 +1,5 @@
 """`daam` command line: generate a demo landing zone, load a landing zone, run the demo, monitor
-quality, print the scorecard, write the schools' feedback.
+quality, print the scorecard, write the schools' feedback, approve data (pipelines/cli_approval.py).
 
 Exit codes: 0 when the pipeline ran (data problems found in files are handled, quarantined and
 reported: they are not failures); 1 when a run of the pipeline failed; 2 for bad arguments or a
@@ -19,6 +19,7 @@ import pandas as pd
 
 from assets.resources import DEFAULT_LANDING, DEFAULT_WAREHOUSE
 from daam.config import load_settings
+from pipelines.cli_approval import add_parsers as add_approval_parsers
 
 DEMO_LANDING = "data/landing"
 DEMO_YEARS = "2021-2022,2022-2023"
@@ -277,6 +278,11 @@ def cmd_quality(args: argparse.Namespace) -> int:
         outliers = scorecard.open_outliers(con, args.province)
         print("\nOutliers to follow up:")
         _print_frame(outliers) if len(outliers) else print("  none")
+        waiting, drifting = scorecard.approvals(con, args.province)
+        print("\nUnits waiting for approval (open; `daam approve`):")
+        _print_frame(waiting) if len(waiting) else print("  none")
+        print("\nSigned units in drift (live values moved since the signature; `daam approvals --drift`):")
+        _print_frame(drifting) if len(drifting) else print("  none")
     return 0
 
 
@@ -372,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     quality.add_argument("--warehouse", help=f"DuckDB file (default: $DAAM_WAREHOUSE or {DEFAULT_WAREHOUSE})")
     quality.add_argument("--province", help="only this directorate code")
     quality.set_defaults(func=cmd_quality)
+
+    add_approval_parsers(sub)
 
     args = parser.parse_args(argv)
     return args.func(args)

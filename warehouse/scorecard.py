@@ -1,5 +1,6 @@
 """The quality scorecard a monitor reads in a terminal (`daam quality`): completeness and
-timeliness per record type, the rules failing most, the worst schools, open outliers."""
+timeliness per record type, the rules failing most, the worst schools, open outliers, the units
+waiting for approval and the signed units in drift."""
 
 from __future__ import annotations
 
@@ -30,3 +31,11 @@ def worst_schools(con: duckdb.DuckDBPyConnection, province: str | None = None, l
 
 def open_outliers(con: duckdb.DuckDBPyConnection, province: str | None = None) -> pd.DataFrame:
     return SQL.query(con, "reports/open_outliers.sql", {"province": province}).df()
+
+
+def approvals(con: duckdb.DuckDBPyConnection, province: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Units waiting for approval, per directorate and school year (their periods in one cell), and
+    the signed units in drift with what moved."""
+    waiting = SQL.query(con, "reports/approval_waiting.sql", {"province": province}).df()
+    drifting = SQL.query(con, "reports/approval_drift.sql", {"province": province}).df()
+    return waiting, drifting
