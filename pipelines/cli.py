@@ -212,7 +212,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"\nDirectorate {province[0]}, enrolment and Tayssir:")
             frame = headline_indicators(con, "province", province[0])
             _print_frame(frame[frame["indicator"].str.match(r"enrolled|tayssir")])
-    print("\nQuality monitoring (outliers, history, Data Docs) ...")
+    if province:
+        from pipelines.cli_approval import demo_approvals
+
+        print(f"\nData approval (levels.md section 4): directorate {province[0]} signs a few months, its region "
+              "accepts two ...")
+        demo_approvals(str(warehouse), province[0], DEMO_YEARS.split(",")[-1])
+    print("\nQuality monitoring (outliers, history, Data Docs; then the products, with the approvals) ...")
     monitor_code = cmd_monitor(argparse.Namespace(warehouse=str(warehouse), verbose=False))
     code = code or monitor_code
     print(f"\nWarehouse: {warehouse.resolve()}")

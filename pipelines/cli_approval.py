@@ -164,3 +164,42 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--verify", action="store_true",
                    help="re-read the audit: event chain and fingerprints of the signed values (exit 1 if broken)")
     p.set_defaults(func=cmd_approvals)
+
+
+# What `daam demo` signs, so that every state shows in the products: the directorate approves the
+# first term and the yearly indicators, its region accepts September and October; the other months
+# stay open (provisional).
+DEMO_ACTIONS = (("approve", "province", "{first}..{fourth},year", "first term and yearly records audited (demo)"),
+                ("accept", "region", "{first}..{second}", "accepted for the region (demo)"))
+
+
+def demo_approvals(warehouse: str, province: str, school_year: str) -> None:
+    """The demo's approvals, by the first approvers configs/approvers.yaml names for the directorate
+    and its region (none configured: said, and skipped). Idempotent: a second demo changes nothing."""
+    from daam.config import load_settings
+    from warehouse.approval import ApprovalError, act, load_approvers
+    from warehouse.schema import ensure_schema
+
+    settings = load_settings()
+    months = settings.months_of(school_year)
+    codes = {"province": province, "region": settings.provinces[province].region_code}
+    approvers = load_approvers(settings=settings)
+    with duckdb.connect(warehouse) as con:
+        ensure_schema(con, keys=False)
+        for action, level, period, reason in DEMO_ACTIONS:
+            by = next((a.id for a in approvers.values() if a.level == level and a.code == codes[level]), None)
+            if by is None:
+                print(f"  no {level} approver for {codes[level]} in configs/approvers.yaml: demo {action} skipped")
+                continue
+            period = period.format(first=months[0], second=months[1], fourth=months[3])
+            try:
+                report = act(con, action, province, school_year, period, by, reason, approvers=approvers)
+            except ApprovalError as exc:
+                print(f"  demo {action} refused: {exc}")
+                continue
+            done = [u.period for u in report.by_outcome("done")]
+            print(f"  {action} {province} {school_year} {period} by {by}: "
+                  + (f"{len(done)} unit(s) {ARROW[action]}" if done else "already done"))
+        _print(con.execute("select period, state, approved_by, accepted_by, values_signed, drift, open_errors "
+                           "from mart.approval_status where province_code = $p and school_year = $y "
+                           "order by period = 'year', period", {"p": province, "y": school_year}).df())
