@@ -15,19 +15,14 @@ import time
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from assets.resources import DEFAULT_LANDING, DEFAULT_WAREHOUSE
 from daam.config import load_settings
 from pipelines.cli_approval import add_parsers as add_approval_parsers
+from pipelines.cli_common import print_frame, print_products, secret_ok, warehouse_arg
 
 DEMO_LANDING = "data/landing"
 DEMO_YEARS = "2021-2022,2022-2023"
-
-
-def _print_frame(frame: pd.DataFrame) -> None:
-    with pd.option_context("display.max_rows", 200, "display.max_columns", 20, "display.width", 160):
-        print(frame.to_string(index=False))
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -46,24 +41,12 @@ def print_summary(warehouse: str) -> None:
 
     with duckdb.connect(warehouse) as con:
         print("\nFiles and rows by record type (current state):")
-        _print_frame(load_summary(con))
+        print_frame(load_summary(con))
         rejected = rejected_files(con)
         if len(rejected):
             print("\nRejected files (first 10; all are in ops.file_manifest):")
             for path, error in rejected.itertuples(index=False):
                 print(f"  {path}: {error}")
-
-
-def _secret_ok() -> bool:
-    """The pseudonym secret is usable (daam/secret.py); otherwise say why, before anything is written."""
-    from daam.secret import SecretError, load_secret
-
-    try:
-        load_secret()
-    except SecretError as exc:
-        print(f"daam: {exc}", file=sys.stderr)
-        return False
-    return True
 
 
 def cmd_secret(args: argparse.Namespace) -> int:
@@ -87,32 +70,12 @@ def cmd_secret(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_products(warehouse: str | Path, paths: list[Path]) -> None:
-    """Which file each level opens (levels.md section 2)."""
-    from warehouse.products import products_dir
-    from warehouse.publish import published_path
-
-    if not paths:
-        return
-    root = products_dir(warehouse)
-    kinds = {"province": [], "region": [], "national": []}
-    for path in paths:
-        rel = path.relative_to(root)
-        kinds["national" if len(rel.parts) == 1 else rel.parts[0]].append(path)
-    print(f"\nProducts (open read-only), under {root}:")
-    print(f"  directorates ({len(kinds['province'])}): " + ", ".join(str(p.relative_to(root)) for p in kinds["province"]))
-    print(f"  regions ({len(kinds['region'])}): " + ", ".join(str(p.relative_to(root)) for p in kinds["region"]))
-    for path in kinds["national"]:
-        print(f"  nation: {path.relative_to(root)}")
-    print(f"  engineers' read copy of the whole warehouse: {published_path(warehouse)}")
-
-
 def cmd_publish(args: argparse.Namespace) -> int:
     """Build the level products from the working warehouse (no load may be writing it)."""
     from warehouse.products import ProductError, build_products
 
-    warehouse = _warehouse_arg(args)
-    if warehouse is None or not _secret_ok():
+    warehouse = warehouse_arg(args)
+    if warehouse is None or not secret_ok():
         return 2
     provinces = [p.strip() for p in args.province.split(",") if p.strip()] if args.province else None
     kinds = tuple(args.kind.split(",")) if args.kind else ("province", "region", "national")
@@ -144,7 +107,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     if not Path(landing).is_dir():
         print(f"daam: the landing zone {landing} does not exist (give --landing or set DAAM_LANDING)", file=sys.stderr)
         return 2
-    if not _secret_ok():
+    if not secret_ok():
         return 2
     started = time.monotonic()
     years = args.school_year.split(",") if getattr(args, "school_year", None) else None
@@ -206,12 +169,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     code = cmd_load(load)
     with duckdb.connect(str(warehouse)) as con:
         print("\nNational indicators (monthly ones summed over the year):")
-        _print_frame(headline_indicators(con, "national"))
+        print_frame(headline_indicators(con, "national"))
         province = SQL.query(con, "reports/first_province.sql").fetchone()
         if province:
             print(f"\nDirectorate {province[0]}, enrolment and Tayssir:")
             frame = headline_indicators(con, "province", province[0])
-            _print_frame(frame[frame["indicator"].str.match(r"enrolled|tayssir")])
+            print_frame(frame[frame["indicator"].str.match(r"enrolled|tayssir")])
     if province:
         from pipelines.cli_approval import demo_approvals
 
@@ -233,20 +196,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return code
 
 
-def _warehouse_arg(args: argparse.Namespace) -> str | None:
-    warehouse = args.warehouse or os.environ.get("DAAM_WAREHOUSE") or DEFAULT_WAREHOUSE
-    if not Path(warehouse).is_file():
-        print(f"daam: the warehouse {warehouse} does not exist (run `daam load` first)", file=sys.stderr)
-        return None
-    return warehouse
-
-
 def cmd_monitor(args: argparse.Namespace) -> int:
     from pipelines.load import run_monitoring
     from quality_checks.data_docs import gx_root
 
-    warehouse = _warehouse_arg(args)
-    if warehouse is None or not _secret_ok():
+    warehouse = warehouse_arg(args)
+    if warehouse is None or not secret_ok():
         return 2
     started = time.monotonic()
     report = run_monitoring(warehouse, quiet=not args.verbose)
@@ -263,7 +218,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 def cmd_quality(args: argparse.Namespace) -> int:
     from warehouse import scorecard
 
-    warehouse = _warehouse_arg(args)
+    warehouse = warehouse_arg(args)
     if warehouse is None:
         return 2
     with duckdb.connect(warehouse, read_only=True) as con:
@@ -271,31 +226,35 @@ def cmd_quality(args: argparse.Namespace) -> int:
         print(f"Quality scorecard, {scope}\n")
         print("Completeness and timeliness (submissions expected per school x record type x month; "
               "not reported is not zero):")
-        _print_frame(scorecard.completeness(con, args.province))
+        print_frame(scorecard.completeness(con, args.province))
         print("\nRules failing (open issues):")
         failing = scorecard.rules_failing(con, args.province)
-        _print_frame(failing) if len(failing) else print("  none")
+        print_frame(failing) if len(failing) else print("  none")
         worst = scorecard.worst_schools(con, args.province)
         print("\nWorst schools (latest monitoring run, score out of 100):")
         if len(worst):
-            _print_frame(worst)
+            print_frame(worst)
         else:
             print("  no monitoring run yet: run `daam monitor` (or the quality_monitoring job)")
         outliers = scorecard.open_outliers(con, args.province)
         print("\nOutliers to follow up:")
-        _print_frame(outliers) if len(outliers) else print("  none")
-        waiting, drifting = scorecard.approvals(con, args.province)
+        print_frame(outliers) if len(outliers) else print("  none")
+        try:
+            waiting, drifting = scorecard.approvals(con, args.province)
+        except duckdb.CatalogException:  # a warehouse no load of this daam version has touched yet
+            print("\nData approval: not set up in this warehouse yet (the next `daam load` adds it)")
+            return 0
         print("\nUnits waiting for approval (open; `daam approve`):")
-        _print_frame(waiting) if len(waiting) else print("  none")
+        print_frame(waiting) if len(waiting) else print("  none")
         print("\nSigned units in drift (live values moved since the signature; `daam approvals --drift`):")
-        _print_frame(drifting) if len(drifting) else print("  none")
+        print_frame(drifting) if len(drifting) else print("  none")
     return 0
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
     from warehouse.feedback import write_feedback
 
-    warehouse = _warehouse_arg(args)
+    warehouse = warehouse_arg(args)
     if warehouse is None:
         return 2
     from warehouse.schema import ensure_schema

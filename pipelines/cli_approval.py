@@ -23,15 +23,10 @@ import duckdb
 from dagster._utils.backoff import backoff
 
 from assets.resources import DEFAULT_WAREHOUSE
+from pipelines.cli_common import print_frame, print_products, secret_ok, warehouse_arg
 
 WAREHOUSE_HELP = f"DuckDB file (default: $DAAM_WAREHOUSE or {DEFAULT_WAREHOUSE})"
 ARROW = {"approve": "approved", "accept": "accepted", "unapprove": "open"}
-
-
-def _print(frame) -> None:
-    from pipelines.cli import _print_frame
-
-    _print_frame(frame)
 
 
 def _connect(warehouse: str, read_only: bool) -> duckdb.DuckDBPyConnection | None:
@@ -48,15 +43,14 @@ def _connect(warehouse: str, read_only: bool) -> duckdb.DuckDBPyConnection | Non
 def cmd_act(args: argparse.Namespace) -> int:
     """approve, accept or unapprove the units of --period."""
     from daam.config import ConfigError
-    from pipelines.cli import _secret_ok, _warehouse_arg, print_products
     from warehouse.approval import ApprovalError, act
     from warehouse.schema import ensure_schema
 
-    warehouse = _warehouse_arg(args)
+    warehouse = warehouse_arg(args)
     if warehouse is None:
         return 2
     publish = not args.dry_run and not args.no_publish
-    if publish and not _secret_ok():  # the products compute pupil keys
+    if publish and not secret_ok():  # the products compute pupil keys
         return 2
     con = _connect(warehouse, read_only=False)
     if con is None:
@@ -98,10 +92,9 @@ def cmd_act(args: argparse.Namespace) -> int:
 
 def cmd_approvals(args: argparse.Namespace) -> int:
     """List units, their state and drift; --verify re-reads the audit."""
-    from pipelines.cli import _warehouse_arg
     from warehouse import approval
 
-    warehouse = _warehouse_arg(args)
+    warehouse = warehouse_arg(args)
     if warehouse is None:
         return 2
     con = _connect(warehouse, read_only=True)
@@ -115,13 +108,13 @@ def cmd_approvals(args: argparse.Namespace) -> int:
             print("no approval yet in this warehouse (run `daam load` with this version of daam first)")
             return 0
         print(f"Approval units ({len(frame)}):")
-        _print(frame) if len(frame) else print("  none")
+        print_frame(frame) if len(frame) else print("  none")
         if args.drift and args.province:
             values, files = approval.drift_details(con, args.province, args.school_year)
             print("\nValues that moved since their signature (first 50):")
-            _print(values) if len(values) else print("  none")
+            print_frame(values) if len(values) else print("  none")
             print("\nFiles loaded after the signature (first 50):")
-            _print(files) if len(files) else print("  none")
+            print_frame(files) if len(files) else print("  none")
         if args.verify:
             problems = approval.verify(con)
             events = con.execute("select count(*) from ops.approval_event").fetchone()[0]
@@ -200,6 +193,6 @@ def demo_approvals(warehouse: str, province: str, school_year: str) -> None:
             done = [u.period for u in report.by_outcome("done")]
             print(f"  {action} {province} {school_year} {period} by {by}: "
                   + (f"{len(done)} unit(s) {ARROW[action]}" if done else "already done"))
-        _print(con.execute("select period, state, approved_by, accepted_by, values_signed, drift, open_errors "
+        print_frame(con.execute("select period, state, approved_by, accepted_by, values_signed, drift, open_errors "
                            "from mart.approval_status where province_code = $p and school_year = $y "
                            "order by period = 'year', period", {"p": province, "y": school_year}).df())

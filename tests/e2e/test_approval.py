@@ -486,3 +486,17 @@ def test_approvers_are_checked(tmp_path: Path):
         load_approvers(bad)
     demo = load_approvers(Path(__file__).resolve().parents[2] / "configs" / "approvers.yaml")
     assert {(a.level, a.code) for a in demo.values()} == {("province", "110"), ("region", "02"), ("national", None)}
+
+
+def test_the_demo_signs_a_few_months_so_every_state_shows(wh: Path):
+    from pipelines.cli_approval import demo_approvals
+
+    demo_approvals(str(wh), "110", YEAR)
+    demo_approvals(str(wh), "110", YEAR)  # a second `make demo` changes nothing
+    assert len(_events(wh)) == 5 + 2
+    states = _states(wh)
+    assert [states[m] for m in MONTHS[:5]] + [states["year"]] == [
+        "accepted", "accepted", "approved", "approved", "open", "approved"]
+    published = _check_national_product(wh)
+    assert set(published[published["geo_code"] == "110"]["approval_state"]) == {"accepted", "approved",
+                                                                                 "provisional"}

@@ -8,6 +8,7 @@
     mart      a partition's programme marts and indicators, gated by levels_add_up   (mart.py)
     cycle     one school month of Tayssir closed for a directorate      (cycle.py)
     ops       the quality monitoring over the whole warehouse           (ops.py)
+    approval  the drift of the signed units from the live values        (approval.py)
 
 Each exposes `build(con, scope, run_id, ...) -> Built`: it writes the models the registry says it
 builds (`built_by`) in one transaction (or one per school year, for the monitoring's
