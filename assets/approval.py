@@ -6,8 +6,11 @@ drift: the failed-check sensor sends that one alert."""
 from dagster import AssetExecutionContext, multi_asset
 
 from assets.resources import Warehouse
-from assets.specs import check_specs, results, specs
+from assets.specs import assets_of, check_specs, key, results, specs
 from warehouse.build import approval
+
+# The asset keys of the drift step (one step writes both tables: select them together).
+DRIFT_KEYS = [key(m.name) for m in assets_of("approval")]
 
 
 @multi_asset(specs=specs("approval", "publish_snapshot"), check_specs=check_specs("approval"), can_subset=False,

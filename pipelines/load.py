@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-from dagster import AssetKey, DagsterInstance
+from dagster import DagsterInstance
 from dagster._utils.backoff import backoff
 
+from assets.approval import DRIFT_KEYS
 from assets.partitions import partition_key
 from pipelines.definitions import build_definitions
 from warehouse.build.landing import partitions_in_inventory
@@ -91,7 +92,7 @@ def run_load(landing: str | Path, warehouse: str | Path, years: list[str] | None
     else:
         drift = defs.resolve_job_def("publish_snapshot").execute_in_process(
             instance=instance, raise_on_error=False, run_config=run_config,
-            asset_selection=[AssetKey(["ops", "approval_drift"])])
+            asset_selection=DRIFT_KEYS)
         if not drift.success:
             report.failed.append(f"approval drift: {_failure(drift)}")
     return report

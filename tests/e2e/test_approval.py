@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from assets.approval import DRIFT_KEYS
 from daam.demo.generator import generate
 from pipelines.cli import main as daam
 from pipelines.definitions import build_definitions
@@ -241,9 +242,9 @@ def test_the_audit_is_append_only_and_tampering_shows(wh: Path, loaded):
     found = [str(p.relative_to(root)) for folder in ("daam", "warehouse", "pipelines", "assets", "quality_checks")
              for p in (root / folder).rglob("*") if p.suffix in (".py", ".sql") and writes.search(p.read_text())]
     assert found == []
-    # a forced reload of everything, then the publish job (drift, snapshot, products), keep them as they were
+    # a forced reload of the directorate, then the publish job (drift, snapshot, products), keep them as they were
     landing = wh.parent / "landing"
-    assert run_load(landing, wh, force=True).ok
+    assert run_load(landing, wh, provinces=["110"], force=True).ok
     pd.testing.assert_frame_equal(_events(wh), before_events)
     pd.testing.assert_frame_equal(_q(wh, "select * from ops.approved_value order by all"), before_values)
     assert daam(["approvals", "--warehouse", str(wh), "--verify", "--province", "110"]) == 0
@@ -348,6 +349,13 @@ def _canteen_file(landing: Path, db: Path, month: str) -> tuple[Path, str, int]:
     raise AssertionError("no plain canteen file of 110 to correct")
 
 
+def _correct(path: Path, meals: int) -> None:
+    """The school re-sends its canteen file with another number of meals (its last number)."""
+    data = path.read_bytes()
+    last = re.search(rb"(\d+)(\s*)$", data)
+    path.write_bytes(data[:last.start(1)] + str(meals).encode() + data[last.end(1):])
+
+
 def test_a_directorate_through_a_whole_year(wh: Path, loaded):
     landing = wh.parent / "landing"
     held = loaded["held"]
@@ -375,9 +383,7 @@ def test_a_directorate_through_a_whole_year(wh: Path, loaded):
 
     # 3. after the signatures: a corrected canteen file for November, and a school joins the referential
     path, school, meals = _canteen_file(landing, wh, "2022-11")
-    data = path.read_bytes()
-    last = re.search(rb"(\d+)(\s*)$", data)
-    path.write_bytes(data[:last.start(1)] + str(meals - 40).encode() + data[last.end(1):])
+    _correct(path, meals - 40)
     ref = _referential(landing)
     ref.write_bytes(ref.read_bytes().rstrip(b"\n") + b"\n" + loaded["held_line"].rstrip(b"\n") + b"\n")
     defs = build_definitions(str(landing), str(wh))
@@ -407,7 +413,8 @@ def test_a_directorate_through_a_whole_year(wh: Path, loaded):
                         & (published["indicator"] == "canteen_meals_served")]
     assert nov_110["value"].tolist() == [signed_nov]
     # the drift check fails once, when the units start drifting (one alert), not at every load
-    result = defs.resolve_job_def("publish_snapshot").execute_in_process(raise_on_error=False)
+    result = defs.resolve_job_def("publish_snapshot").execute_in_process(
+        raise_on_error=False, asset_selection=DRIFT_KEYS)
     [evaluation] = [e for e in result.get_asset_check_evaluations() if e.check_name == "no_new_drift"]
     assert evaluation.passed  # they drifted at the load before: already alerted
     with duckdb.connect(str(wh)) as con:
@@ -500,3 +507,28 @@ def test_the_demo_signs_a_few_months_so_every_state_shows(wh: Path):
     published = _check_national_product(wh)
     assert set(published[published["geo_code"] == "110"]["approval_state"]) == {"accepted", "approved",
                                                                                  "provisional"}
+
+
+def test_drift_is_computed_after_a_load_in_which_a_partition_failed(wh: Path, monkeypatch):
+    from warehouse.build import core
+
+    landing = wh.parent / "landing"
+    _act(wh, "approve", "2022-11", DP, "November audited")
+    path, school, meals = _canteen_file(landing, wh, "2022-11")
+    _correct(path, meals - 40)
+    other = min((landing / YEAR / "canteen_meals" / "2022-11").glob("20*.csv"))  # a school of 111
+    other.write_bytes(other.read_bytes() + b"\n")
+    real = core.build
+
+    def broken(con, scope, run_id):
+        if scope.province == "111":
+            raise RuntimeError("disk full")
+        return real(con, scope, run_id)
+
+    monkeypatch.setattr(core, "build", broken)
+    report = run_load(landing, wh)
+    assert [f.split(":")[0] for f in report.failed] == [f"{YEAR}/111"] and report.published is None
+    drift = _q(wh, "select geo_level, geo_code, difference from ops.approval_drift "
+                   "where indicator = 'canteen_meals_served'")
+    assert sorted(zip(drift["geo_level"], drift["geo_code"], drift["difference"], strict=True)) == [
+        ("province", "110", -40.0), ("school", school, -40.0)]
