@@ -37,16 +37,17 @@ class Warehouse(DuckDBResource):
     changed since it was last set up (one query otherwise)."""
 
     @contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(self, keys: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
         """Like `get_connection`, but the connection is closed even when the step fails, so the
-        file is never left locked for the next step or run of the same process."""
+        file is never left locked for the next step or run of the same process. `keys=False` for
+        a connection that computes no pupil key (it then needs no secret, `ensure_schema`)."""
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
         con = backoff(fn=duckdb.connect, retry_on=(RuntimeError, duckdb.IOException),
                       kwargs={"database": self.database, "read_only": False, "config": dict(self.connection_config)},
                       max_retries=10)
         try:
             make_private(self.database)
-            ensure_schema(con)
+            ensure_schema(con, keys=keys)
             yield con
         finally:
             con.close()

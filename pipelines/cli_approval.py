@@ -22,29 +22,27 @@ import sys
 import duckdb
 from dagster._utils.backoff import backoff
 
-from assets.resources import DEFAULT_WAREHOUSE
+from assets.resources import DEFAULT_WAREHOUSE, Warehouse
 from pipelines.cli_common import print_frame, print_products, secret_ok, warehouse_arg
 
 WAREHOUSE_HELP = f"DuckDB file (default: $DAAM_WAREHOUSE or {DEFAULT_WAREHOUSE})"
-ARROW = {"approve": "approved", "accept": "accepted", "unapprove": "open"}
+BUSY = "the warehouse {warehouse} is being written by another process (a load?): try again when it ends"
 
 
-def _connect(warehouse: str, read_only: bool) -> duckdb.DuckDBPyConnection | None:
-    """The warehouse, waiting a little for a load that holds it; None (said why) if it stays busy."""
+def _read(warehouse: str) -> duckdb.DuckDBPyConnection | None:
+    """The warehouse read-only, waiting a little for a load that holds it; None (said why) if it stays busy."""
     try:
         return backoff(fn=duckdb.connect, retry_on=(duckdb.IOException,),
-                       kwargs={"database": warehouse, "read_only": read_only}, max_retries=5)
+                       kwargs={"database": warehouse, "read_only": True}, max_retries=5)
     except duckdb.IOException:
-        print(f"daam: the warehouse {warehouse} is being written by another process (a load?): try again when it "
-              "ends", file=sys.stderr)
+        print(f"daam: {BUSY.format(warehouse=warehouse)}", file=sys.stderr)
         return None
 
 
 def cmd_act(args: argparse.Namespace) -> int:
     """approve, accept or unapprove the units of --period."""
     from daam.config import ConfigError
-    from warehouse.approval import ApprovalError, act
-    from warehouse.schema import ensure_schema
+    from warehouse.approval import DONE, ApprovalError, act
 
     warehouse = warehouse_arg(args)
     if warehouse is None:
@@ -52,16 +50,17 @@ def cmd_act(args: argparse.Namespace) -> int:
     publish = not args.dry_run and not args.no_publish
     if publish and not secret_ok():  # the products compute pupil keys
         return 2
-    con = _connect(warehouse, read_only=False)
-    if con is None:
-        return 2
     try:
-        with con:
-            ensure_schema(con, keys=False)  # an older warehouse gains the approval tables
+        # the working warehouse's own connection: waits for a load that holds the file, sets up the
+        # approval tables in an older warehouse, keeps the file private; approving computes no key
+        with Warehouse(database=warehouse).connect(keys=False) as con:
             report = act(con, args.command, args.province, args.school_year, args.period, args.by, args.reason,
                          dry_run=args.dry_run)
     except (ApprovalError, ConfigError) as exc:
         print(f"daam: {args.command} refused: {exc}", file=sys.stderr)
+        return 2
+    except duckdb.IOException:
+        print(f"daam: {BUSY.format(warehouse=warehouse)}", file=sys.stderr)
         return 2
     head = f"{args.command} {args.province} {args.school_year} by {args.by}"
     print(head + (" — dry run: nothing written" if args.dry_run else ""))
@@ -74,7 +73,7 @@ def cmd_act(args: argparse.Namespace) -> int:
             values = ", ".join(f"{r.indicator} {r.value:,.0f}" for r in unit.preview.itertuples())
             print(f"  {'':8} {'':22} directorate values: {values}")
     counts = {o: len(report.by_outcome(o)) for o in ("done", "unchanged", "skipped", "refused")}
-    verb = ("would be " if args.dry_run else "") + ARROW[args.command].replace("open", "unapproved")
+    verb = ("would be " if args.dry_run else "") + DONE[args.command]
     print(f"{counts['done']} unit(s) {verb}, {counts['unchanged']} already so, {counts['skipped']} skipped, "
           f"{counts['refused']} refused")
     if report.refused_all:
@@ -97,7 +96,7 @@ def cmd_approvals(args: argparse.Namespace) -> int:
     warehouse = warehouse_arg(args)
     if warehouse is None:
         return 2
-    con = _connect(warehouse, read_only=True)
+    con = _read(warehouse)
     if con is None:
         return 2
     with con:
@@ -170,15 +169,13 @@ def demo_approvals(warehouse: str, province: str, school_year: str) -> None:
     """The demo's approvals, by the first approvers configs/approvers.yaml names for the directorate
     and its region (none configured: said, and skipped). Idempotent: a second demo changes nothing."""
     from daam.config import load_settings
-    from warehouse.approval import ApprovalError, act, load_approvers
-    from warehouse.schema import ensure_schema
+    from warehouse.approval import DONE, ApprovalError, act, load_approvers
 
     settings = load_settings()
     months = settings.months_of(school_year)
     codes = {"province": province, "region": settings.provinces[province].region_code}
     approvers = load_approvers(settings=settings)
-    with duckdb.connect(warehouse) as con:
-        ensure_schema(con, keys=False)
+    with Warehouse(database=warehouse).connect(keys=False) as con:
         for action, level, period, reason in DEMO_ACTIONS:
             by = next((a.id for a in approvers.values() if a.level == level and a.code == codes[level]), None)
             if by is None:
@@ -192,7 +189,7 @@ def demo_approvals(warehouse: str, province: str, school_year: str) -> None:
                 continue
             done = [u.period for u in report.by_outcome("done")]
             print(f"  {action} {province} {school_year} {period} by {by}: "
-                  + (f"{len(done)} unit(s) {ARROW[action]}" if done else "already done"))
+                  + (f"{len(done)} unit(s) {DONE[action]}" if done else "already done"))
         print_frame(con.execute("select period, state, approved_by, accepted_by, values_signed, drift, open_errors "
                            "from mart.approval_status where province_code = $p and school_year = $y "
                            "order by period = 'year', period", {"p": province, "y": school_year}).df())

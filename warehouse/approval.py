@@ -49,6 +49,7 @@ from warehouse.schema import SQL
 APPROVERS_ENV = "DAAM_APPROVERS"
 LEVELS = ("province", "region", "national")
 ACTIONS = ("approve", "accept", "unapprove")
+DONE = {"approve": "approved", "accept": "accepted", "unapprove": "unapproved"}  # what an action made of a unit
 SIGNED = ("approved", "accepted")
 GENESIS = "0" * 64  # the chain value before the first event
 
@@ -205,8 +206,8 @@ def act(con: duckdb.DuckDBPyConnection, action: str, province: str, school_year:
         for p in units:
             report.units.append(_one(con, action, actor, province, school_year, p, (reason or "").strip(), dry_run,
                                      now, approvers, region))
-        # drift rows of a signature no longer in force mean nothing: the next drift computation
-        # would drop them, the products and views already ignore them
+        # a withdrawn signature's drift rows go with it now, not at the next drift computation:
+        # `daam approvals --drift` and the directorate's product read ops.approval_drift directly
         if not dry_run and report.by_outcome("done"):
             for table in ("ops.approval_drift", "ops.approval_drift_file"):
                 con.execute(f"delete from {table} where signature_id not in (select signature_id from "
@@ -316,7 +317,7 @@ def _one(con: duckdb.DuckDBPyConnection, action: str, actor: Approver, province:
 
 def _transition(con, state, result, now, province, school_year, period, action, actor, reason, after, dry_run):
     """Accept or unapprove the signature in force (its values are not touched)."""
-    verb = {"accept": "accepted", "unapprove": "unapproved"}[action]
+    verb = DONE[action]
     kw = {"fingerprint": state["fingerprint"], "values": int(state["values_signed"])}
     if dry_run:
         return result("done", f"would be {verb} (signature {state['fingerprint'][:12]}, {_signed_by(state)})",
@@ -339,8 +340,9 @@ def _unit_values(con: duckdb.DuckDBPyConnection, source: str, province: str, sch
 
 def _issues(con: duckdb.DuckDBPyConnection, province: str, school_year: str, period: str) -> tuple[list[str], int, int]:
     """The warnings an approval carries: open errors per rule, rejected files not replaced."""
-    frame = SQL.query(con, "ops/approval_issues.sql", {"province": province, "year": school_year,
-                                                        "period": period}).df()
+    frame = con.execute("select kind, item, sum(n) as n from ops.unit_issue where province_code = $p "
+                        "and school_year = $y and period = $m group by all order by kind, n desc, item",
+                        {"p": province, "y": school_year, "m": period}).df()
     errors = frame[frame["kind"] == "open_error"]
     rejected = frame[frame["kind"] == "rejected_file"]
     warnings = []

@@ -11,18 +11,11 @@ with units as (
     from ops.approval_drift group by 1
 ), files_after as (
     select signature_id, count(*) as files_after from ops.approval_drift_file group by 1
-), latest as (
-    select * from ops.file_manifest where school_year is not null
-    qualify row_number() over (partition by file_path order by version desc) = 1
-), open_errors as (
-    select m.province_code, m.school_year, coalesce(m.period, 'year') as period, count(*) as open_errors,
-           count(distinct m.school_code) as schools_with_errors
-    from ops.row_issue i join ops.file_manifest m on m.file_path = i.file_path and m.version = i.file_version
-    where i.status = 'open' and i.severity = 'error' and m.school_year is not null
-    group by all
-), rejected as (
-    select province_code, school_year, coalesce(period, 'year') as period, count(*) as rejected_files
-    from latest where status = 'rejected' group by all
+), issues as (
+    select province_code, school_year, period, coalesce(sum(n) filter (kind = 'open_error'), 0) as open_errors,
+           count(distinct school_code) filter (kind = 'open_error') as schools_with_errors,
+           count(*) filter (kind = 'rejected_file') as rejected_files
+    from ops.unit_issue group by all
 )
 select u.province_code, g.name_fr as province_name_fr, g.name_ar as province_name_ar, g.region_code,
        u.school_year, u.period, coalesce(a.state, 'open') as state,
@@ -32,12 +25,11 @@ select u.province_code, g.name_fr as province_name_fr, g.name_ar as province_nam
        coalesce(d.values_removed, 0) as values_removed, d.drift_since,
        coalesce(f.files_after, 0) as files_after_signature,
        coalesce(e.open_errors, 0) as open_errors, coalesce(e.schools_with_errors, 0) as schools_with_errors,
-       coalesce(r.rejected_files, 0) as rejected_files,
+       coalesce(e.rejected_files, 0) as rejected_files,
        a.last_action, a.last_actor, a.last_action_at
 from units u
 left join ops.approval_unit a using (province_code, school_year, period)
 left join drift d on d.signature_id = a.signature_id
 left join files_after f on f.signature_id = a.signature_id
-left join open_errors e using (province_code, school_year, period)
-left join rejected r using (province_code, school_year, period)
+left join issues e using (province_code, school_year, period)
 left join core.geo_unit g on g.school_year = u.school_year and g.geo_level = 'province' and g.geo_code = u.province_code
