@@ -14,8 +14,10 @@ from dagster._utils.backoff import backoff
 
 from assets.approval import DRIFT_KEYS
 from assets.partitions import partition_key
+from daam.progress import emit
 from pipelines.definitions import build_definitions
 from warehouse.build.landing import partitions_in_inventory
+from warehouse.build.staging import forget_staging_basis
 from warehouse.fingerprint import partition_fingerprints, unchanged
 from warehouse.products import products_dir
 from warehouse.publish import published_path
@@ -69,25 +71,30 @@ def run_load(landing: str | Path, warehouse: str | Path, years: list[str] | None
     con = backoff(fn=duckdb.connect, retry_on=(duckdb.IOException,), kwargs={"database": str(warehouse)},
                   max_retries=10)
     with con:
-        partitions = partitions_in_inventory(con)
+        partitions = [(y, p) for y, p in partitions_in_inventory(con)
+                      if (not years or y in years) and (not provinces or p in provinces)]
         fingerprints = partition_fingerprints(con)
         same = set() if force else unchanged(con, fingerprints)
-    partitions = [(y, p) for y, p in partitions
-                  if (not years or y in years) and (not provinces or p in provinces)]
+        if force:  # staged again whole, not only the files that changed (warehouse/build/staging.py)
+            forget_staging_basis(con, partitions)
     job = defs.resolve_job_def("partition_load")
-    for year, province in partitions:
-        if (year, province) in same:
-            report.unchanged.append((year, province))
-            continue
+    todo = [p for p in partitions if p not in same]
+    report.unchanged = [p for p in partitions if p in same]
+    emit("partition", f"{len(todo)} partition(s) to load, {len(report.unchanged)} unchanged", total=len(todo), done=0)
+    for done, (year, province) in enumerate(todo):
+        emit("partition", f"loading {year} {province} ({done + 1} of {len(todo)})", total=len(todo), done=done)
         result = job.execute_in_process(partition_key=partition_key(year, province), instance=instance,
                                         raise_on_error=False, run_config=run_config)
         report.partitions.append((year, province))
         if not result.success:  # a successful run recorded its inputs itself (mart/indicators)
             report.failed.append(f"{year}/{province}: {_failure(result)}")
+        emit("partition", f"{year} {province} {'loaded' if result.success else 'FAILED'}", total=len(todo),
+             done=done + 1)
     # The readers' copy follows only a load that completed everywhere: a partition that failed
     # between two steps can be half new (its raw files read, its facts not yet rebuilt). The drift
     # of the signed units is computed after every load all the same (the loaded partitions moved).
     if report.ok:
+        emit("publish", "publishing: approval drift, the engineers' copy, the level products")
         _publish(report, defs, instance, run_config, warehouse)
     else:
         drift = defs.resolve_job_def("publish_snapshot").execute_in_process(

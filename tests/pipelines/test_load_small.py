@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from pipelines.load import run_load
-from tests.conftest import SCHOOL_A, SCHOOL_B, YEAR, write_files
+from tests.conftest import ATTENDANCE_A, SCHOOL_A, SCHOOL_B, YEAR, write_files
 
 
 def _q(db: Path, sql: str, params: dict | None = None):
@@ -241,3 +241,55 @@ def test_backfill_reloads_a_directorate_year_even_unchanged(loaded: Path, small_
     assert main(["backfill", "--school-year", "2031-2032", "--landing", str(small_landing),
                  "--warehouse", str(loaded)]) == 2
     assert "2031-2032" in capsys.readouterr().err
+
+
+def _staged(db: Path) -> dict[str, list]:
+    """Everything staging decides, table by table: the staged rows and the open issues."""
+    from daam.config import PERIOD_RECORD_TYPES
+
+    out = {rt: _q(db, f"select * from staging.{rt} order by all") for rt in PERIOD_RECORD_TYPES}
+    out["issues"] = _q(db, "select file_path, file_version, row_number, rule, raw_value, status from ops.row_issue "
+                           "order by all")
+    out["manifest"] = _q(db, "select file_path, version, status, rows_read, rows_loaded, rows_quarantined, "
+                             "rows_warned from ops.file_manifest order by all")
+    return out
+
+
+def test_a_corrected_file_is_staged_alone_and_equals_a_whole_restage(loaded: Path, small_landing: Path,
+                                                                      tmp_path: Path):
+    import shutil
+
+    attendance = f"{YEAR}/attendance/2022-10/{SCHOOL_A}.csv"
+    write_files(small_landing, {attendance: ATTENDANCE_A.replace("J130245873,30,0", "J130245873,3,0")})
+    assert run_load(small_landing, loaded).ok
+    detail = _q(loaded, "select detail from ops.load_log where step = 'staging' order by finished_at desc limit 1")[0][0]
+    assert "attendance: 4 rows, 1 quarantined (staged: 1 file(s))" in detail  # only the corrected file
+    assert "students: 5 rows, 1 quarantined (staged: 0 file(s))" in detail  # nothing else touched
+    assert _q(loaded, "select status from ops.row_issue where rule = 'absence_days_range'") == [("resolved",)]
+    assert _q(loaded, "select file_version, count(*) from staging.attendance group by all") == [(2, 4)]
+    # the same landing staged whole from nothing says exactly the same
+    whole = tmp_path / "whole.duckdb"
+    shutil.copy(loaded, whole)
+    assert run_load(small_landing, whole, force=True).ok
+    detail = _q(whole, "select detail from ops.load_log where step = 'staging' order by finished_at desc limit 1")[0][0]
+    assert "attendance: 4 rows, 1 quarantined (staged: whole)" in detail
+    incremental, restaged = _staged(loaded), _staged(whole)
+    for table, rows in incremental.items():
+        assert rows == restaged[table], table
+    assert _q(loaded, "select version, rows_loaded, rows_quarantined from ops.file_manifest where file_path = $p "
+                      "and status = 'loaded'", {"p": attendance}) == [(2, 3, 1)]
+
+
+def test_a_rescan_reads_only_new_or_changed_files(loaded: Path, small_landing: Path, monkeypatch):
+    from daam.landing import inventory
+
+    read = []
+    real = inventory.sha256_of
+    monkeypatch.setattr(inventory, "sha256_of", lambda path, *a: read.append(path.name) or real(path, *a))
+    assert run_load(small_landing, loaded).ok
+    assert read == []  # nothing changed: size and time say so, no file is read again
+    write_files(small_landing, {f"{YEAR}/canteen_meals/2022-11/{SCHOOL_A}.csv":
+                                "beneficiaries,meal_days,meals_served\n3,18,51\n"})
+    assert run_load(small_landing, loaded).ok
+    assert read == [f"{SCHOOL_A}.csv"]
+    assert _indicator(loaded, "school", SCHOOL_A, "canteen_meals_served", "2022-11") == 51

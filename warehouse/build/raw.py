@@ -9,11 +9,8 @@ as a `duplicate` and not loaded twice. Every refused or unreadable file is recor
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,15 +22,17 @@ from daam.codes import quotable
 from daam.config import PERIOD_RECORD_TYPES, Settings, load_settings
 from daam.landing.inventory import safe_path
 from daam.landing.reader import ReadResult, read_file
+from daam.progress import emit
 from daam.sqlfiles import registered
 from warehouse.build import Built, Scope
+from warehouse.build.workers import worker_pool
 from warehouse.db import log_step, transaction
 from warehouse.registry import LINEAGE
 from warehouse.schema import SQL
 
 MANIFEST_KEYS = ["file_path", "record_type", "school_year", "period", "school_code", "province_code", "content_sha256"]
-PARALLEL_READ_THRESHOLD = 40
 READ_BATCH_FILES = 400
+READ_CHUNK_FILES = 16  # files a reader process takes at a time
 REEXAMINED_REFUSAL = "unknown school code"
 
 
@@ -63,33 +62,43 @@ def refusal_kind(refusal: str) -> str:
     return "refused_unread" if unread else "misplaced"
 
 
-def _read_one(args: tuple[str, str]) -> ReadResult:
-    path, record_type = args
+@dataclass
+class FileRead:
+    """What a reader process sends back for one file: the reader's verdict and, when the file
+    loads, its rows already shaped as `raw.<record_type>` (lineage added, every column text)."""
+
+    encoding: str | None
+    error: tuple[str, str] | None  # (kind, reason)
+    extra_columns: list[str]
+    rows: pd.DataFrame | None
+
+
+def _read_one(args: tuple[str, dict, str]) -> FileRead:
+    """Read one file and shape its rows, in a reader process: the per-file and per-row Python
+    work happens on both cores, the parent only concatenates and inserts."""
+    path, entry, load_id = args
     settings = load_settings()
-    return read_file(Path(path), settings.record_types[record_type], settings)
+    result = read_file(Path(path), settings.record_types[entry["record_type"]], settings)
+    error = (result.error_kind, result.error) if result.error else _content_check(entry, result)
+    if error:
+        return FileRead(result.encoding, error, [], None)
+    frame = result.frame if result.frame is not None else pd.DataFrame()
+    return FileRead(result.encoding, None, result.extra_columns,
+                    _raw_rows(_with_lineage(frame, entry, load_id), entry["record_type"], settings))
 
 
-@contextmanager
-def reader_pool(files: int) -> Iterator[ProcessPoolExecutor | None]:
-    """Worker processes for reading when there are many files (None: read in this process).
-    forkserver, because the parent holds a DuckDB connection and Dagster's threads, which a
-    plain fork would copy in an undefined state."""
-    if files < PARALLEL_READ_THRESHOLD or (os.cpu_count() or 1) < 2:
-        yield None
-        return
-    with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=mp.get_context("forkserver")) as pool:
-        yield pool
-
-
-def read_files(root: Path, todo: pd.DataFrame, pool: ProcessPoolExecutor | None = None) -> list[ReadResult]:
-    """Read every listed file, in the pool's processes when one is given."""
-    jobs = [(str(safe_path(root, p)), rt) for p, rt in zip(todo["file_path"], todo["record_type"])]
+def read_files(root: Path, todo: pd.DataFrame, load_id: str,
+               pool: ProcessPoolExecutor | None = None) -> Iterator[FileRead]:
+    """Read every listed file (inventory rows with their version), in the pool's processes when
+    one is given, in the order listed."""
+    entries = todo[[*MANIFEST_KEYS, "version"]].to_dict("records")
+    jobs = [(str(safe_path(root, e["file_path"])), e, load_id) for e in entries]
     if pool is not None:
-        return list(pool.map(_read_one, jobs, chunksize=8))
-    return [_read_one(j) for j in jobs]
+        return pool.map(_read_one, jobs, chunksize=READ_CHUNK_FILES)
+    return map(_read_one, jobs)
 
 
-def _content_check(entry: pd.Series, result: ReadResult) -> tuple[str, str] | None:
+def _content_check(entry: dict, result: ReadResult) -> tuple[str, str] | None:
     """File-level contradictions between what the path says and what the content says: (kind, reason)."""
     found = (result.preamble or {}).get("school_code")
     if found and entry["school_code"] and found != entry["school_code"]:
@@ -122,10 +131,12 @@ def load_files(con: duckdb.DuckDBPyConnection, root: Path, files: pd.DataFrame, 
                               "error_kind": refusal_kind(entry["refusal"])})
     loaded_hashes = _loaded_hashes(con, readable["content_sha256"].tolist())
     # Read and insert in batches of files, so a large directorate's files never sit in memory at once.
-    with reader_pool(len(readable)) as pool:
+    with worker_pool(len(readable)) as pool:
         for start in range(0, len(readable), READ_BATCH_FILES):
-            _read_batch(con, root, readable.iloc[start:start + READ_BATCH_FILES], pool, settings, load_id,
+            _read_batch(con, root, readable.iloc[start:start + READ_BATCH_FILES], pool, load_id,
                         loaded_hashes, manifest_rows)
+            done = min(start + READ_BATCH_FILES, len(readable))
+            emit("read", f"raw: {done} of {len(readable)} new file(s) read", files_done=done, files=len(readable))
     manifest = pd.DataFrame(manifest_rows)
     manifest["loaded_at"], manifest["load_id"] = now, load_id
     _write_manifest(con, manifest)
@@ -136,29 +147,30 @@ def load_files(con: duckdb.DuckDBPyConnection, root: Path, files: pd.DataFrame, 
     return summary
 
 
-def _read_batch(con: duckdb.DuckDBPyConnection, root: Path, batch: pd.DataFrame, pool, settings: Settings,
-                load_id: str, loaded_hashes: dict, manifest_rows: list[dict]) -> None:
+def _read_batch(con: duckdb.DuckDBPyConnection, root: Path, batch: pd.DataFrame, pool, load_id: str,
+                loaded_hashes: dict, manifest_rows: list[dict]) -> None:
     """Read a batch of new file versions, insert their rows, append their manifest rows."""
     frames: dict[str, list[pd.DataFrame]] = {}
-    for (_, entry), result in zip(batch.iterrows(), read_files(root, batch, pool)):
-        row = {**_manifest_base(entry), "encoding": result.encoding}
-        kind, error = (result.error_kind, result.error) if result.error else (_content_check(entry, result) or (None, None))
-        if error:
-            manifest_rows.append({**row, "status": "rejected", "error": error, "error_kind": kind})
+    for (_, entry), read in zip(batch.iterrows(), read_files(root, batch, load_id, pool)):
+        row = {**_manifest_base(entry), "encoding": read.encoding}
+        if read.error:
+            manifest_rows.append({**row, "status": "rejected", "error": read.error[1], "error_kind": read.error[0]})
             continue
-        frame = result.frame if result.frame is not None else pd.DataFrame()
-        row["extra_columns"] = ", ".join(result.extra_columns) or None
+        rows = read.rows
+        row["extra_columns"] = ", ".join(read.extra_columns) or None
         twin_key = (entry["content_sha256"], _sender(entry))
         twin = loaded_hashes.get(twin_key)
-        if len(frame) and twin and twin != entry["file_path"]:
-            manifest_rows.append({**row, "status": "duplicate", "duplicate_of": twin, "rows_read": len(frame)})
+        if len(rows) and twin and twin != entry["file_path"]:
+            manifest_rows.append({**row, "status": "duplicate", "duplicate_of": twin, "rows_read": len(rows)})
             continue
-        if len(frame):
+        if len(rows):
             loaded_hashes.setdefault(twin_key, entry["file_path"])
-        manifest_rows.append({**row, "status": "loaded", "rows_read": len(frame)})
-        frames.setdefault(entry["record_type"], []).append(_with_lineage(frame, entry, load_id))
+        manifest_rows.append({**row, "status": "loaded", "rows_read": len(rows)})
+        frames.setdefault(entry["record_type"], []).append(rows)
     for record_type, parts in frames.items():
-        _insert_raw(con, record_type, pd.concat(parts, ignore_index=True), settings)
+        with registered(con, raw_batch=pd.concat(parts, ignore_index=True)):
+            SQL.run(con, "raw/insert_rows.sql", table=f"raw.{record_type}")
+
 
 def _manifest_base(entry: pd.Series) -> dict:
     """The manifest columns an inventory row gives: where the file belongs, its version and when it
@@ -186,8 +198,8 @@ def _loaded_hashes(con: duckdb.DuckDBPyConnection, hashes: list[str]) -> dict[tu
     return {(h, sender): path for h, sender, path in rows}
 
 
-def _with_lineage(frame: pd.DataFrame, entry: pd.Series, load_id: str) -> pd.DataFrame:
-    out = frame.copy()
+def _with_lineage(frame: pd.DataFrame, entry: dict, load_id: str) -> pd.DataFrame:
+    out = frame  # the reader's own frame: nobody else holds it
     for col in ("file_path", "school_year", "province_code", "school_code", "period"):
         if col not in out:  # the referential's own school_code / province_code columns are its content
             out[col] = entry[col]
@@ -197,16 +209,12 @@ def _with_lineage(frame: pd.DataFrame, entry: pd.Series, load_id: str) -> pd.Dat
     return out
 
 
-def _insert_raw(con: duckdb.DuckDBPyConnection, record_type: str, frame: pd.DataFrame, settings: Settings) -> None:
+def _raw_rows(frame: pd.DataFrame, record_type: str, settings: Settings) -> pd.DataFrame:
+    """The columns of `raw.<record_type>`, in order, as text (but the file version and row number)."""
     cols = list(dict.fromkeys([*LINEAGE, "content_sha256", "load_id", *settings.record_types[record_type].columns,
                                "extra"]))
-    for col in cols:
-        if col not in frame:
-            frame[col] = None
-    frame = frame[cols]
-    frame = frame.astype({c: "string" for c in cols if c not in ("file_version", "row_number")})
-    with registered(con, raw_batch=frame):
-        SQL.run(con, "raw/insert_rows.sql", table=f"raw.{record_type}")
+    frame = frame.reindex(columns=cols)
+    return frame.astype({c: "string" for c in cols if c not in ("file_version", "row_number")})
 
 
 def _write_manifest(con: duckdb.DuckDBPyConnection, manifest: pd.DataFrame) -> None:

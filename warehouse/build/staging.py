@@ -10,26 +10,31 @@ for the current file versions.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
 import pandas as pd
 
-from daam.config import PERIOD_RECORD_TYPES, Settings, load_settings
+from daam.config import PERIOD_RECORD_TYPES, RecordTypeSpec, Settings, load_settings
 from daam.landing.prepare import ROW_ID, prepare
 from daam.sqlfiles import registered
 from quality_checks import sql_rules
 from quality_checks.catalogue import rules
 from quality_checks.validate import ISSUE_COLUMNS, run_suite
 from warehouse.build import Built, Scope
+from warehouse.build.workers import worker_pool
 from warehouse.checks import CheckOutcome, CheckResult, run_checks
 from warehouse.db import log_step, transaction
+from warehouse.fingerprint import code_fingerprint
 from warehouse.registry import LINEAGE, STAGING_TYPES, registry
 from warehouse.schema import SQL
 
 # Rows staged at once (a batch of whole files): bounds memory on the largest directorates.
-STAGE_BATCH_ROWS = 250_000
+STAGE_BATCH_ROWS = 100_000
+PREPARE_AHEAD = 2  # batches prepared by the workers ahead of the one being written
 ISSUE_COLUMNS_OUT = ["file_path", "record_type", "school_code", "sheet", "row_number", "severity", "rule",
                      "column_name", "raw_value", "message_fr", "message_ar", "file_version", "school_year",
                      "province_code"]
@@ -41,8 +46,9 @@ class StageResult:
     rows: int = 0
     quarantined: int = 0
     warned: int = 0
-    issues_by_rule: dict[str, int] = field(default_factory=dict)
-    suite: list[dict] = field(default_factory=list)
+    issues_by_rule: dict[str, int] = field(default_factory=dict)  # open issues of the partition
+    errors_by_rule: dict[str, int] = field(default_factory=dict)  # those that quarantine a row
+    staged: str | int = "whole"  # what this run staged: "whole", or how many files (0: nothing changed)
 
 
 def partition_raw(con: duckdb.DuckDBPyConnection, record_type: str, school_year: str, province: str,
@@ -58,12 +64,14 @@ def _issues(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, record_type: str, raw: pd.DataFrame, settings: Settings,
-             school_year: str | None, province_code: str | None) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
-    """Prepare and validate rows: returns (prepared frame with flags, issues, suite summary). The
-    rules that look at the staged rosters themselves (pupil_on_two_rosters) run after the write,
-    in `flag_staged`."""
+             school_year: str | None, province_code: str | None,
+             prepared: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
+    """Prepare (unless a worker did: `prepared`) and validate rows: returns (prepared frame with
+    flags, issues, suite summary). The rules that look at the staged rosters themselves
+    (pupil_on_two_rosters) run after the write, in `flag_staged`."""
     spec = settings.record_types[record_type]
-    prepared = prepare(raw, spec, settings, school_year)
+    if prepared is None:
+        prepared = prepare(raw, spec, settings, school_year)
     outcome = run_suite(prepared, spec, settings, school_year)
     with registered(con, prepared=prepared):
         parts = [outcome.issues, sql_rules.duplicate_keys(con, spec), sql_rules.grant_without_facility(con, spec)]
@@ -104,10 +112,12 @@ def flag_staged(con: duckdb.DuckDBPyConnection, record_type: str, prepared: pd.D
 
 
 def stage_batch(con: duckdb.DuckDBPyConnection, record_type: str, raw: pd.DataFrame, settings: Settings,
-                school_year: str, province_code: str) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
-    """Prepare, validate and write one batch of a partition's raw rows (the caller deleted the rows
-    they replace): the prepared frame with its flags, its issues, the suite's summary."""
-    prepared, issues, suite = evaluate(con, record_type, raw, settings, school_year, province_code)
+                school_year: str, province_code: str,
+                prepared: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
+    """Prepare (unless done: `prepared`), validate and write one batch of a partition's raw rows
+    (the caller deleted the rows they replace): the prepared frame with its flags, its issues, the
+    suite's summary."""
+    prepared, issues, suite = evaluate(con, record_type, raw, settings, school_year, province_code, prepared)
     write_staging(con, record_type, prepared, settings)
     return prepared, flag_staged(con, record_type, prepared, issues, settings, school_year, province_code), suite
 
@@ -149,11 +159,12 @@ def issue_records(prepared: pd.DataFrame, issues: pd.DataFrame, record_type: str
 
 
 def merge_issues(con: duckdb.DuckDBPyConnection, issues: pd.DataFrame, record_type: str,
-                 school_year: str | None, province_code: str | None) -> None:
-    """Make `ops.row_issue` say exactly `issues` for the record type in the scope (null: any):
-    new ones open, vanished ones resolved."""
+                 school_year: str | None, province_code: str | None, files: list[str] | None = None) -> None:
+    """Make `ops.row_issue` say exactly `issues` for the record type in the scope (null: any; only
+    `files` when given): new ones open, vanished ones resolved."""
     with registered(con, issues_new=issues.reindex(columns=ISSUE_COLUMNS_OUT)):
-        SQL.run(con, "staging/merge_issues.sql", {"rt": record_type, "year": school_year, "province": province_code})
+        SQL.run(con, "staging/merge_issues.sql", {"rt": record_type, "year": school_year, "province": province_code,
+                                                  "files": files})
 
 
 def update_manifest_counts(con: duckdb.DuckDBPyConnection, record_type: str, school_year: str | None,
@@ -163,13 +174,14 @@ def update_manifest_counts(con: duckdb.DuckDBPyConnection, record_type: str, sch
             table=f"staging.{record_type}")
 
 
-def file_batches(con: duckdb.DuckDBPyConnection, record_type: str, params: dict, max_rows: int | None) -> list[list[str]]:
-    """The partition's current files in batches of at most `max_rows` rows (a file is never split:
-    every rule but the roster ones looks within one file, and those read committed staging);
-    None: one batch."""
-    files = SQL.query(con, "staging/file_batches.sql", {**params, "rt": record_type}).fetchall()
+def file_batches(con: duckdb.DuckDBPyConnection, record_type: str, params: dict, max_rows: int | None,
+                 files: list[str] | None = None) -> list[list[str]]:
+    """The partition's current files (only `files` when given) in batches of at most `max_rows`
+    rows (a file is never split: every rule but the roster ones looks within one file, and those
+    read committed staging); None: one batch."""
+    found = SQL.query(con, "staging/file_batches.sql", {**params, "rt": record_type, "files": files}).fetchall()
     batches, current, size = [], [], 0
-    for path, rows in files:
+    for path, rows in found:
         if current and max_rows is not None and size + rows > max_rows:
             batches.append(current)
             current, size = [], 0
@@ -178,79 +190,144 @@ def file_batches(con: duckdb.DuckDBPyConnection, record_type: str, params: dict,
     return [*batches, current] if current else batches
 
 
+def staging_basis(con: duckdb.DuckDBPyConnection, spec: RecordTypeSpec, params: dict) -> str:
+    """What the record type's rows of the partition are checked against (staging/basis.sql)."""
+    return SQL.row(con, "staging/basis.sql", {**params, "code": code_fingerprint(), "roster": spec.roster or ""})["basis"]
+
+
+def files_to_stage(con: duckdb.DuckDBPyConnection, spec: RecordTypeSpec, params: dict, basis: str) -> list[str] | None:
+    """The files of the record type to stage again: None (all of them) when what its rows are
+    checked against changed since they were staged (code, referential, rosters), else only the
+    files whose current version is not the one staged."""
+    stored = SQL.query(con, "staging/stored_basis.sql", {**params, "rt": spec.name}).fetchone()
+    if stored is None or stored[0] != basis:
+        return None
+    return [f for (f,) in SQL.query(con, "staging/changed_files.sql", {**params, "rt": spec.name},
+                                    table=f"staging.{spec.name}").fetchall()]
+
+
+def forget_staging_basis(con: duckdb.DuckDBPyConnection, partitions: list[tuple[str, str]]) -> None:
+    """Make the next staging of these (school year, directorate) partitions stage every file again
+    (`daam load --force`)."""
+    with registered(con, forgotten=pd.DataFrame(partitions, columns=["school_year", "province_code"], dtype="string")):
+        SQL.run(con, "staging/forget_basis.sql")
+
+
+def stage_record_type(con: duckdb.DuckDBPyConnection, settings: Settings, record_type: str, params: dict,
+                      files: list[str] | None) -> None:
+    """Stage the current version of `files` (None: every file) of one record type of a partition,
+    replacing their staged rows, and make ops.row_issue and the manifest's counts follow."""
+    spec = settings.record_types[record_type]
+    if files is None:
+        SQL.run(con, "staging/delete_partition.sql", params, table=f"staging.{record_type}")
+    else:
+        SQL.run(con, "staging/delete_files.sql", {**params, "files": files}, table=f"staging.{record_type}")
+    roster = spec.roster == "self"
+    issue_parts = []
+    batches = file_batches(con, record_type, params, None if roster else STAGE_BATCH_ROWS, files)
+    for raw, prepared in _prepared_batches(con, record_type, params, batches, settings):
+        prepared, issues, _ = stage_batch(con, record_type, raw, settings, params["year"], params["province"],
+                                          prepared)
+        issue_parts.append(issue_records(prepared, issues, record_type))
+    merge_issues(con, pd.concat(issue_parts, ignore_index=True) if issue_parts else pd.DataFrame(),
+                 record_type, params["year"], params["province"], files)
+    update_manifest_counts(con, record_type, params["year"], params["province"])
+
+
+def _prepare_in_worker(raw: pd.DataFrame, record_type: str, school_year: str) -> pd.DataFrame:
+    settings = load_settings()
+    return prepare(raw, settings.record_types[record_type], settings, school_year)
+
+
+def _prepared_batches(con: duckdb.DuckDBPyConnection, record_type: str, params: dict, batches: list[list[str]],
+                      settings: Settings) -> Iterator[tuple[pd.DataFrame, pd.DataFrame | None]]:
+    """(raw rows, prepared rows or None) of each batch, in order. With several batches, workers
+    prepare (normalise) the next batches while this process validates and writes the current
+    one; at most PREPARE_AHEAD batches are in flight, so memory stays bounded."""
+    with worker_pool(len(batches), threshold=2) as pool:
+        if pool is None:
+            for batch in batches:
+                yield partition_raw(con, record_type, params["year"], params["province"], batch), None
+            return
+        pending: deque = deque()
+        for batch in batches:
+            raw = partition_raw(con, record_type, params["year"], params["province"], batch)
+            pending.append((raw, pool.submit(_prepare_in_worker, raw, record_type, params["year"])))
+            if len(pending) > PREPARE_AHEAD:
+                raw, prepared = pending.popleft()
+                yield raw, prepared.result()
+        while pending:
+            raw, prepared = pending.popleft()
+            yield raw, prepared.result()
+
+
 def stage_partition(con: duckdb.DuckDBPyConnection, settings: Settings, school_year: str,
                     province_code: str) -> list[StageResult]:
-    """Re-stage every record type of one (school year, directorate) partition, in the caller's
-    transaction.
+    """Stage every record type of one (school year, directorate) partition, in the caller's
+    transaction, rosters first.
 
-    Rosters are staged whole (a pupil on two rosters of the partition is a rule across files);
-    the other record types in batches of files, so that a directorate's ten months of attendance
-    never sit in memory at once."""
+    A record type is staged again whole when what its rows are checked against changed (code and
+    configs, the referential, its rosters: a corrected roster re-admits late rows); otherwise only
+    its files with a new version (or no longer current) are. Rosters are staged whole (a pupil on
+    two rosters of the partition is a rule across files); the other record types in batches of
+    files, so that a directorate's ten months of attendance never sit in memory at once."""
     params = {"year": school_year, "province": province_code}
     results = []
     for record_type in PERIOD_RECORD_TYPES:
-        SQL.run(con, "staging/delete_partition.sql", params, table=f"staging.{record_type}")
-        roster = settings.record_types[record_type].roster == "self"
-        result, issue_parts = StageResult(record_type), []
-        for batch in file_batches(con, record_type, params, None if roster else STAGE_BATCH_ROWS):
-            raw = partition_raw(con, record_type, school_year, province_code, batch)
-            prepared, issues, suite = stage_batch(con, record_type, raw, settings, school_year, province_code)
-            issue_parts.append(issue_records(prepared, issues, record_type))
-            result.rows += len(prepared)
-            result.quarantined += int(prepared["is_quarantined"].sum()) if len(prepared) else 0
-            result.warned += int(prepared["is_warned"].sum()) if len(prepared) else 0
-            for rule, n in issues["rule"].value_counts().items():
-                result.issues_by_rule[rule] = result.issues_by_rule.get(rule, 0) + int(n)
-            result.suite = _merge_suite(result.suite, suite)
-        merge_issues(con, pd.concat(issue_parts, ignore_index=True) if issue_parts else pd.DataFrame(),
-                     record_type, school_year, province_code)
-        update_manifest_counts(con, record_type, school_year, province_code)
-        results.append(result)
+        spec = settings.record_types[record_type]
+        basis = staging_basis(con, spec, params)
+        files = files_to_stage(con, spec, params, basis)
+        if files != []:
+            stage_record_type(con, settings, record_type, params, files)
+            SQL.run(con, "staging/record_basis.sql", {**params, "rt": record_type, "basis": basis})
+        results.append(_totals(con, record_type, params, "whole" if files is None else len(files)))
     return results
+
+
+def _totals(con: duckdb.DuckDBPyConnection, record_type: str, params: dict, staged: str | int) -> StageResult:
+    """The partition's staged rows of a record type and its open issues per rule, after staging."""
+    totals = SQL.row(con, "staging/partition_totals.sql", params, table=f"staging.{record_type}")
+    result = StageResult(record_type, totals["rows"], totals["quarantined"], totals["warned"], staged=staged)
+    for rule, severity, n in SQL.query(con, "staging/open_issues_by_rule.sql", {**params, "rt": record_type}).fetchall():
+        result.issues_by_rule[rule] = int(n)
+        if severity == "error":
+            result.errors_by_rule[rule] = int(n)
+    return result
 
 
 def stage_referential(con: duckdb.DuckDBPyConnection, settings: Settings) -> StageResult:
     """Re-stage every current referential snapshot whole (the landing scan's step)."""
     raw = SQL.query(con, "staging/current_referential.sql").df()
-    prepared, issues, suite = evaluate(con, "schools", raw, settings, None, None)
+    prepared, issues, _ = evaluate(con, "schools", raw, settings, None, None)
     SQL.run(con, "staging/delete_referential.sql")
     write_staging(con, "schools", prepared, settings)
     merge_issues(con, issue_records(prepared, issues, "schools"), "schools", None, None)
     update_manifest_counts(con, "schools", None, None)
     return StageResult("schools", len(prepared), int(prepared["is_quarantined"].sum()) if len(prepared) else 0,
-                       int(prepared["is_warned"].sum()) if len(prepared) else 0, suite=suite)
-
-
-def _merge_suite(total: list[dict], batch: list[dict]) -> list[dict]:
-    """Add a batch's per-expectation counts to the running totals."""
-    if not total:
-        return [dict(s) for s in batch]
-    for t, b in zip(total, batch):
-        t["unexpected_count"] += b["unexpected_count"]
-        t["element_count"] = (t["element_count"] or 0) + (b["element_count"] or 0)
-        t["success"] = t["success"] and b["success"]
-    return total
+                       int(prepared["is_warned"].sum()) if len(prepared) else 0)
 
 
 def build(con: duckdb.DuckDBPyConnection, scope: Scope, settings: Settings, run_id: str) -> Built:
-    """Re-stage the whole partition from raw in one transaction (rosters first, so late rosters
-    re-admit rows), update ops.row_issue (vanished issues resolved) and the manifest counts, then
-    check the file accounting."""
+    """Stage the partition's changed files from raw in one transaction (a record type whole when
+    its rosters, the referential or the code changed, so late rosters re-admit rows), update
+    ops.row_issue (vanished issues resolved) and the manifest counts, then check the file
+    accounting."""
     started = datetime.now()
     with transaction(con):
         results = stage_partition(con, settings, scope.school_year, scope.province)
-        detail = ", ".join(f"{r.record_type}: {r.rows} rows, {r.quarantined} quarantined" for r in results)
+        detail = ", ".join(f"{r.record_type}: {r.rows} rows, {r.quarantined} quarantined "
+                           f"(staged: {r.staged if r.staged == 'whole' else f'{r.staged} file(s)'})"
+                           for r in results)
         log_step(con, run_id, "staging", scope.key, started, detail)
     built = Built("staging", scope, detail=detail)
     reg = registry()
     for r in results:
         name = f"staging.{r.record_type}"
         built.metadata[name] = {"rows": r.rows, "rows_quarantined": r.quarantined, "rows_warned": r.warned}
-        failing = {s["rule"]: s["unexpected_count"] for s in r.suite if s["unexpected_count"]}
         built.checks.append(CheckResult(name, "quality_suite", reg[name].check("quality_suite").check.blocking,
                                         CheckOutcome(r.quarantined == 0, {
                                             "rows": r.rows, "rows_quarantined": r.quarantined,
                                             "rows_warned": r.warned, "issues_by_rule": r.issues_by_rule,
-                                            "expectations_failing": failing})))
+                                            "rules_quarantining": r.errors_by_rule})))
     built.checks += run_checks(con, reg.built_by("staging"), scope.params)
     return built

@@ -1,0 +1,48 @@
+"""The worker processes that keep both cores busy: reading files (raw) and preparing rows
+(staging) while the parent process, the warehouse's single writer, inserts and runs SQL."""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing as mp
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+
+PARALLEL_THRESHOLD = 40  # below this many tasks, starting workers costs more than it saves
+
+_POOL: ProcessPoolExecutor | None = None
+
+
+def _shutdown_pool() -> None:
+    global _POOL
+    if _POOL is not None:
+        _POOL.shutdown(cancel_futures=True)
+        _POOL = None
+
+
+@contextmanager
+def worker_pool(tasks: int, threshold: int = PARALLEL_THRESHOLD) -> Iterator[ProcessPoolExecutor | None]:
+    """The worker processes, when there are at least `threshold` tasks (None: work in this process).
+
+    One pool per process, started at the first large partition and kept for the next ones: a load
+    of the nation reads and stages 82 partitions, and starting the workers (and their imports) each time
+    would cost seconds per partition. forkserver, because the parent holds a DuckDB connection
+    and Dagster's threads, which a plain fork would copy in an undefined state; the server
+    preloads the reader and the staging code so that each worker starts with them imported."""
+    global _POOL
+    if tasks < threshold or (os.cpu_count() or 1) < 2:
+        yield None
+        return
+    if _POOL is None:
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["warehouse.build.raw", "warehouse.build.staging"])
+        _POOL = ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=ctx)
+        atexit.register(_shutdown_pool)
+    try:
+        yield _POOL
+    except BrokenProcessPool:
+        _shutdown_pool()  # a worker died (killed, out of memory): the next partition starts a new pool
+        raise
