@@ -20,6 +20,7 @@ from assets.resources import DEFAULT_LANDING, DEFAULT_WAREHOUSE
 from daam.config import load_settings
 from pipelines.cli_approval import add_parsers as add_approval_parsers
 from pipelines.cli_common import print_frame, print_products, secret_ok, warehouse_arg
+from pipelines.progress import shown
 
 DEMO_LANDING = "data/landing"
 DEMO_YEARS = "2021-2022,2022-2023"
@@ -112,8 +113,9 @@ def cmd_load(args: argparse.Namespace) -> int:
     started = time.monotonic()
     years = args.school_year.split(",") if getattr(args, "school_year", None) else None
     provinces = args.province.split(",") if getattr(args, "province", None) else None
-    report = run_load(landing, warehouse, years=years, provinces=provinces, quiet=not args.verbose,
-                      force=args.force)
+    with shown("loading"):
+        report = run_load(landing, warehouse, years=years, provinces=provinces, quiet=not args.verbose,
+                          force=args.force)
     print(f"loaded {len(report.partitions)} partition(s) (school year × directorate) from {landing} "
           f"into {warehouse} in {time.monotonic() - started:.1f} s"
           + (f"; {len(report.unchanged)} unchanged since their last load, skipped" if report.unchanged else ""))
@@ -204,7 +206,8 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     if warehouse is None or not secret_ok():
         return 2
     started = time.monotonic()
-    report = run_monitoring(warehouse, quiet=not args.verbose)
+    with shown("monitoring"):
+        report = run_monitoring(warehouse, quiet=not args.verbose)
     if report.failed:
         print("\n".join(report.failed), file=sys.stderr)
         return 1
@@ -262,8 +265,9 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     with duckdb.connect(warehouse) as con:
         # a warehouse written by an older daam gains its new columns; the workbooks compute no key
         ensure_schema(con, load_settings(), keys=False)
-        report = write_feedback(con, Path(args.out), province=args.province, school=args.school,
-                                school_year=args.school_year)
+        with shown("feedback"):
+            report = write_feedback(con, Path(args.out), province=args.province, school=args.school,
+                                    school_year=args.school_year)
     print(f"{len(report.school_workbooks)} school workbook(s) and {len(report.directorate_workbooks)} "
           f"directorate summary workbook(s) written under {args.out}: {report.issues} open issue(s), "
           f"{report.rejected_files} rejected file(s)")

@@ -12,10 +12,12 @@ date: the metadata is shown in the Dagster UI and sent in alerts (`pipelines/ale
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import duckdb
 
+from daam.progress import emit
 from warehouse.registry import CheckUse, Model, registry
 from warehouse.schema import SQL
 
@@ -76,6 +78,19 @@ def run_check(con: duckdb.DuckDBPyConnection, model: Model, use: CheckUse, param
 
 
 def run_checks(con: duckdb.DuckDBPyConnection, models: list[Model], params: dict) -> list[CheckResult]:
-    """Every query check of `models`, in registry order."""
-    return [CheckResult(m.name, use.name, use.check.blocking, run_check(con, m, use, params))
-            for m in models for use in m.checks if use.sql is not None]
+    """Every query check of `models`, in registry order; their time is a progress event (the
+    checks run after a step's own work, outside its line of ops.load_log)."""
+    started, results, slowest = time.monotonic(), [], ("", 0.0)
+    for m in models:
+        for use in m.checks:
+            if use.sql is None:
+                continue
+            t = time.monotonic()
+            results.append(CheckResult(m.name, use.name, use.check.blocking, run_check(con, m, use, params)))
+            if time.monotonic() - t > slowest[1]:
+                slowest = (f"{m.name}.{use.name}", time.monotonic() - t)
+    if results:
+        where = " ".join(str(v) for v in params.values() if v)
+        emit("checks", f"{len(results)} check(s) {where}: {time.monotonic() - started:.1f} s "
+                       f"(slowest {slowest[0]}, {slowest[1]:.1f} s)", seconds=time.monotonic() - started)
+    return results

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import duckdb
 
+from daam.progress import emit
+
 PRIVATE = 0o600
 
 
@@ -39,9 +41,15 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 
 def log_step(con: duckdb.DuckDBPyConnection, load_id: str, step: str, partition_key: str | None,
              started_at, detail: str) -> None:
-    """Append one line to ops.load_log: which run wrote what, when (counts only, no personal data)."""
+    """Append one line to ops.load_log: which run wrote what, when (counts only, no personal data);
+    and say it as a progress event."""
     # not DuckDB's now(): that is the start of the current transaction
+    finished = datetime.now()
     con.execute("insert into ops.load_log values ($id, $step, $part, $started, $finished, $detail)",
                 {"id": load_id, "step": step, "part": partition_key, "started": started_at,
-                 "finished": datetime.now(), "detail": detail})
+                 "finished": finished, "detail": detail})
+    seconds = (finished - started_at).total_seconds()
+    where = f" {partition_key}" if partition_key else ""
+    emit("step", f"{step}{where}: {seconds:.1f} s, {detail[:160]}", step=step, partition=partition_key,
+         seconds=seconds)
 

@@ -31,6 +31,7 @@ import xlsxwriter
 import yaml
 
 from daam.config import CONFIG_DIR, RECORD_TYPES, Settings, load_settings
+from daam.progress import emit
 from daam.sqlfiles import registered
 from quality_checks.catalogue import rules
 from warehouse.schema import SQL
@@ -147,7 +148,10 @@ def write_feedback(con: duckdb.DuckDBPyConnection, out: Path, province: str | No
     by_school = dict(tuple(school_issues.groupby("school_code")))
     rejected_by_school = dict(tuple(rejected.groupby("school_code")))
     missing_by_school = dict(tuple(missing.groupby("school_code")))
-    for code in schools:
+    emit("feedback", f"feedback: {len(schools)} school workbook(s) to write", total=len(schools), done=0)
+    for done, code in enumerate(schools, start=1):
+        if done % 100 == 0 or done == len(schools):
+            emit("feedback", f"feedback: {done} of {len(schools)} school workbooks", total=len(schools), done=done)
         name_ar, name_fr, prov = names.get(code, ("", "", ""))
         prov = prov or _first(rejected_by_school.get(code), "province_code") or "unplaced"
         path = out / prov / f"{code}.xlsx"
@@ -159,7 +163,9 @@ def write_feedback(con: duckdb.DuckDBPyConnection, out: Path, province: str | No
     if school is None:
         provinces = sorted(set(issues["province_code"].dropna()) | set(rejected["province_code"].dropna())
                            | set(missing["province_code"].dropna()))
-        for prov in provinces:
+        for done, prov in enumerate(provinces, start=1):
+            emit("feedback", f"feedback: directorate {prov} summary ({done} of {len(provinces)})",
+                 total=len(provinces), done=done)
             mine = issues[issues["province_code"] == prov]
             own = mine[mine["school_code"].isna()]
             path = out / prov / f"direction_{prov}.xlsx"

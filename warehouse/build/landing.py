@@ -59,7 +59,9 @@ def scan_landing(con: duckdb.DuckDBPyConnection, root: Path, settings: Settings,
     """Configuration, scan, referential, placing, inventory and file-level refusals, in the caller's
     transaction."""
     configured = load_configuration(con, settings)
-    entries = pd.DataFrame([asdict(e) for e in scan(root, settings)], columns=[*INVENTORY_COLUMNS, "instalment"])
+    known = {path: (size, modified, sha) for path, size, modified, sha
+             in SQL.query(con, "landing/known_files.sql").fetchall()}
+    entries = pd.DataFrame([asdict(e) for e in scan(root, settings, known)], columns=[*INVENTORY_COLUMNS, "instalment"])
     entries = entries.drop(columns=["instalment"]).astype({"size_bytes": "Int64"})
     ref = load_files(con, root, entries[entries["record_type"] == "schools"], settings, load_id)
     stage_referential(con, settings)
