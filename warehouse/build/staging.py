@@ -1,11 +1,19 @@
 """The staging builder: a partition's raw rows → `staging.<record_type>` (typed, flagged) +
 `ops.row_issue` + the manifest's row counts.
 
-The whole partition is re-staged from raw every time: that is what makes reruns converge and what
-re-admits rows whose roster arrived late. Record types are staged in the order of
+Staged rows are always those of the current file versions in raw, so reruns converge. A record
+type is staged again whole when what its rows are checked against changed (`ops.staging_basis`:
+the code and configs, the referential, the rosters; a late roster so re-admits rows); otherwise
+only its files with a new version, or no longer current, are staged again, so a late or corrected
+file costs that file, not its directorate-year. Record types are staged in the order of
 configs/record_types.yaml, the roster first, since the others are checked against it. Issues no
 longer raised are marked `resolved`, never deleted; the manifest's row counts are updated in place
 for the current file versions.
+
+The row work is set-based: the normalisers work on whole columns (in worker processes when there
+are several batches), the catalogue's row rules run as one DuckDB query compiled from the Great
+Expectations suites (`quality_checks/compiled.py`), the rules across rows and files as DuckDB SQL
+(`quality_checks/sql_rules.py`). The suites themselves run in the monitoring job (Data Docs).
 """
 
 from __future__ import annotations
@@ -23,7 +31,8 @@ from daam.landing.prepare import ROW_ID, prepare
 from daam.sqlfiles import registered
 from quality_checks import sql_rules
 from quality_checks.catalogue import rules
-from quality_checks.validate import ISSUE_COLUMNS, run_suite
+from quality_checks.compiled import run_rules
+from quality_checks.validate import ISSUE_COLUMNS
 from warehouse.build import Built, Scope
 from warehouse.build.workers import worker_pool
 from warehouse.checks import CheckOutcome, CheckResult, run_checks
@@ -72,8 +81,10 @@ def evaluate(con: duckdb.DuckDBPyConnection, record_type: str, raw: pd.DataFrame
     spec = settings.record_types[record_type]
     if prepared is None:
         prepared = prepare(raw, spec, settings, school_year)
-    outcome = run_suite(prepared, spec, settings, school_year)
     with registered(con, prepared=prepared):
+        # the suite's expectations compiled to one DuckDB query (the GX suite itself runs in the
+        # monitoring job; tests/quality_checks/test_compiled_rules.py proves they flag the same rows)
+        outcome = run_rules(con, "prepared", prepared.columns, spec, settings, school_year)
         parts = [outcome.issues, sql_rules.duplicate_keys(con, spec), sql_rules.grant_without_facility(con, spec)]
         if school_year and province_code:
             parts.append(sql_rules.pupil_not_on_roster(con, spec, school_year, province_code))
@@ -199,8 +210,8 @@ def files_to_stage(con: duckdb.DuckDBPyConnection, spec: RecordTypeSpec, params:
     """The files of the record type to stage again: None (all of them) when what its rows are
     checked against changed since they were staged (code, referential, rosters), else only the
     files whose current version is not the one staged."""
-    stored = SQL.query(con, "staging/stored_basis.sql", {**params, "rt": spec.name}).fetchone()
-    if stored is None or stored[0] != basis:
+    stored = SQL.query(con, "staging/stored_basis.sql", {**params, "rt": spec.name}).fetchall()
+    if not stored or stored[0][0] != basis:
         return None
     return [f for (f,) in SQL.query(con, "staging/changed_files.sql", {**params, "rt": spec.name},
                                     table=f"staging.{spec.name}").fetchall()]
