@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -81,6 +82,7 @@ def fold(text: str) -> str:
     return _EDGE_COLON_RE.sub("", text)
 
 
+@lru_cache(maxsize=1 << 16)
 def fold_header(text: str) -> str:
     """`fold`, then treat `_`, `-`, `.`, apostrophes and spaces alike (`CD_ETAB` = `cd etab`)."""
     return _EDGE_COLON_RE.sub("", _HEADER_SEP_RE.sub(" ", fold(text)))

@@ -102,6 +102,9 @@ def committed_steps(db: Path, since: datetime) -> list[str]:
     if not db.exists():
         return []
     with duckdb.connect(str(db), read_only=True) as con:
+        if not con.execute("select count(*) from duckdb_tables() where schema_name = 'ops' "
+                           "and table_name = 'load_log'").fetchall()[0][0]:
+            return []  # killed before the schema was first set up
         return [f"{s} {p or ''}".strip() for s, p in con.execute(
             "select step, partition_key from ops.load_log where started_at >= $t order by started_at",
             {"t": since}).fetchall()]

@@ -168,7 +168,7 @@ def _read_batch(con: duckdb.DuckDBPyConnection, root: Path, batch: pd.DataFrame,
         manifest_rows.append({**row, "status": "loaded", "rows_read": len(rows)})
         frames.setdefault(entry["record_type"], []).append(rows)
     for record_type, parts in frames.items():
-        with registered(con, raw_batch=pd.concat(parts, ignore_index=True)):
+        with registered(con, raw_batch=_as_text(pd.concat(parts, ignore_index=True))):
             SQL.run(con, "raw/insert_rows.sql", table=f"raw.{record_type}")
 
 
@@ -209,12 +209,21 @@ def _with_lineage(frame: pd.DataFrame, entry: dict, load_id: str) -> pd.DataFram
     return out
 
 
-def _raw_rows(frame: pd.DataFrame, record_type: str, settings: Settings) -> pd.DataFrame:
-    """The columns of `raw.<record_type>`, in order, as text (but the file version and row number)."""
-    cols = list(dict.fromkeys([*LINEAGE, "content_sha256", "load_id", *settings.record_types[record_type].columns,
+def _raw_columns(record_type: str, settings: Settings) -> list[str]:
+    return list(dict.fromkeys([*LINEAGE, "content_sha256", "load_id", *settings.record_types[record_type].columns,
                                "extra"]))
-    frame = frame.reindex(columns=cols)
-    return frame.astype({c: "string" for c in cols if c not in ("file_version", "row_number")})
+
+
+def _raw_rows(frame: pd.DataFrame, record_type: str, settings: Settings) -> pd.DataFrame:
+    """The columns of `raw.<record_type>`, in order (text or None as read; typed once per batch,
+    `_as_text`, which costs far less than once per file)."""
+    return frame.reindex(columns=_raw_columns(record_type, settings))
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every column as text but the file version and row number, so that DuckDB never guesses a
+    column's type from the values of a batch."""
+    return frame.astype({c: "string" for c in frame.columns if c not in ("file_version", "row_number")})
 
 
 def _write_manifest(con: duckdb.DuckDBPyConnection, manifest: pd.DataFrame) -> None:
