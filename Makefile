@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint dev install clean
+.PHONY: demo test test-all lint dev install clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,18 @@ test-all: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# `make bench SCALE=province|region|nation` (bench/README.md): the floor, then every daam step, timed;
+# writes bench/results/$(SCALE).json and the README's table. BENCH_ARGS passes more (e.g. --landing PATH).
+SCALE ?= province
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python bench/run.py --scale $(SCALE) $(BENCH_ARGS)
 
 dev: $(STAMP)
 	mkdir -p .dagster_home && cp pipelines/dagster.yaml .dagster_home/dagster.yaml

@@ -1,0 +1,696 @@
+"""The national-scale benchmark: the raw-read floor of a landing zone, then every daam step on it.
+
+    .venv/bin/python bench/run.py --scale province|region|nation [--years Y,Y] [--landing PATH]
+    make bench SCALE=region
+
+1. Generates the landing zone (`daam generate --defects 0.01 --no-truth`) into
+   bench/out/<scale>/landing, unless `--landing` names one to reuse (as it is: nation-scale
+   generation takes long; its one changed attendance file, step 4, stays changed).
+2. Measures the raw-read floor of those files (bench/floor.py, in its own process).
+3. Runs each daam step in its own process, into a new warehouse bench/out/<scale>/warehouse.duckdb:
+   load, monitor, feedback, publish; then an incremental load (one attendance file of one school
+   and month changed in place: one absence-days cell) and a rerun with nothing new. For each:
+   wall seconds, CPU % of all cores (user + system seconds of the process tree / wall / cores),
+   peak RSS of the process tree (the child and all its descendants, summed, sampled every 0.2 s),
+   exit code and the tail of its output. A failing step is recorded, and the run goes on.
+4. Reads the per-step times of each load from the warehouse's ops.load_log.
+5. Times each analyst query of warehouse/README.md ("Example queries") on the national product,
+   5 runs each, median milliseconds, read-only.
+6. Writes bench/results/<scale>.json and rewrites the table between `<!-- bench:start -->` and
+   `<!-- bench:end -->` in README.md from every bench/results/*.json.
+
+Nothing here asserts a time: the numbers are for reading (bench/README.md says what each means).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+try:  # run as a script (bench/ is sys.path[0]) or imported as bench.run (the tests)
+    from bench import floor as floor_module
+except ImportError:  # pragma: no cover
+    import floor as floor_module  # type: ignore[no-redef]
+
+ROOT = Path(__file__).resolve().parents[1]
+SCALES = ("tiny", "province", "region", "nation")
+DEFAULT_YEARS = {"nation": "2022-2023"}  # the others: two school years
+TWO_YEARS = "2021-2022,2022-2023"
+SAMPLE_SECONDS = 0.2
+TAIL_LINES = 15
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def now() -> str:
+    return datetime.now().strftime("%H:%M:%S")
+
+
+def say(line: str) -> None:
+    print(f"[{now()}] {line}", flush=True)
+
+
+# --- one step, in its own process tree --------------------------------------------------------
+
+
+class _Tree:
+    """Samples the child's process tree: summed RSS now, CPU seconds last seen per process."""
+
+    def __init__(self, pid: int):
+        import psutil
+
+        self.psutil = psutil
+        self.root = psutil.Process(pid)
+        self.known: dict[int, psutil.Process] = {}
+        self.cpu: dict[tuple[int, float], float] = {}
+        self.peak_rss = 0
+        self.max_processes = 0
+
+    def sample(self) -> None:
+        ps = self.psutil
+        try:
+            procs = [self.root, *self.root.children(recursive=True)]
+        except (ps.NoSuchProcess, ps.ZombieProcess):
+            return
+        rss = 0
+        for proc in procs:
+            proc = self.known.setdefault(proc.pid, proc)
+            try:
+                rss += proc.memory_info().rss
+                times = proc.cpu_times()
+                self.cpu[(proc.pid, proc.create_time())] = times.user + times.system
+            except (ps.NoSuchProcess, ps.ZombieProcess, ps.AccessDenied):
+                continue
+        self.peak_rss = max(self.peak_rss, rss)
+        self.max_processes = max(self.max_processes, len(procs))
+
+
+def _tail(path: Path, n: int = TAIL_LINES) -> list[str]:
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except FileNotFoundError:
+        return []
+    return [ln.rstrip()[:300] for ln in lines if ln.strip()][-n:]
+
+
+def run_step(name: str, argv: list[str], logs: Path, env: dict[str, str]) -> dict:
+    """Run `argv` as a child (cwd: the repository), sampling its process tree until it ends."""
+    logs.mkdir(parents=True, exist_ok=True)
+    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    out_path, err_path = logs / f"{slug}.out", logs / f"{slug}.err"
+    say(f"start {name}: {' '.join(str(a) for a in argv)}")
+    cores = os.cpu_count() or 1
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        started = time.monotonic()
+        proc = subprocess.Popen([str(a) for a in argv], cwd=ROOT, env=env, stdout=out, stderr=err)
+        tree = _Tree(proc.pid)
+        ended: dict = {}
+
+        def reap() -> None:  # wait4: the exit status and the CPU of the child and its reaped descendants
+            _, status, usage = os.wait4(proc.pid, 0)
+            ended.update(at=time.monotonic(), status=status, usage=usage)
+
+        waiter = threading.Thread(target=reap, daemon=True)
+        waiter.start()
+        while waiter.is_alive():
+            tree.sample()
+            waiter.join(SAMPLE_SECONDS)
+    proc.returncode = code = os.waitstatus_to_exitcode(ended["status"])
+    wall = ended["at"] - started
+    usage = ended["usage"]
+    cpu_seconds = max(usage.ru_utime + usage.ru_stime, sum(tree.cpu.values()))
+    result = {
+        "step": name,
+        "argv": [str(Path(a).relative_to(ROOT)) if str(a).startswith(str(ROOT)) else str(a) for a in argv],
+        "exit_code": code,
+        "ok": code == 0,
+        "seconds": round(wall, 2),
+        "cpu_seconds": round(cpu_seconds, 2),
+        "cpu_percent": round(100 * cpu_seconds / wall / cores, 1) if wall > 0 else None,
+        "peak_rss_mib": round(tree.peak_rss / 2**20, 1),
+        "max_single_rss_mib": round(usage.ru_maxrss / 1024, 1),
+        "max_processes": tree.max_processes,
+        "output_tail": _tail(out_path),
+        "stderr_tail": _tail(err_path),
+        "log": str(out_path.relative_to(ROOT)) if out_path.is_relative_to(ROOT) else str(out_path),
+    }
+    flag = "ok" if code == 0 else f"FAILED (exit {code}; see {err_path})"
+    say(f"end   {name}: {flag}, {wall:.1f} s, CPU {result['cpu_percent']} % of {cores} cores, "
+        f"peak RSS {result['peak_rss_mib']:,.0f} MiB")
+    return result
+
+
+def load_counts(step: dict) -> dict:
+    """Partitions loaded and skipped, from `daam load`'s own line (the first of its output)."""
+    path = ROOT / step["log"]
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines() if path.exists() else []
+    for line in lines:
+        m = re.search(r"loaded (\d+) partition\(s\).* in ([\d.]+) s(?:; (\d+) unchanged)?", line)
+        if m:
+            return {"partitions_loaded": int(m[1]), "partitions_unchanged": int(m[3] or 0),
+                    "seconds_reported": float(m[2])}
+    return {}
+
+
+# --- the warehouse's own log ------------------------------------------------------------------
+
+
+def load_log_rows(warehouse: Path) -> list[tuple]:
+    import duckdb
+
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            return con.execute("select load_id, step, partition_key, started_at, finished_at from ops.load_log "
+                               "order by started_at").fetchall()
+    except duckdb.Error:
+        return []
+
+
+def breakdown(rows: list[tuple], wall: float) -> dict:
+    """Seconds per step name; the time of the step's process outside them (wall − their sum, and
+    wall − the union of their intervals, which differs when steps overlap)."""
+    steps: dict[str, dict] = {}
+    spans = []
+    for _, step, partition, started, finished in rows:
+        seconds = (finished - started).total_seconds()
+        s = steps.setdefault(step, {"count": 0, "seconds": 0.0, "max_seconds": 0.0, "partitions": set()})
+        s["count"] += 1
+        s["seconds"] += seconds
+        s["max_seconds"] = max(s["max_seconds"], seconds)
+        if partition:
+            s["partitions"].add(partition)
+        spans.append((started, finished))
+    union = 0.0
+    end = None
+    for a, b in sorted(spans):
+        if end is None or a > end:
+            union += (b - a).total_seconds()
+            end = b
+        elif b > end:
+            union += (b - end).total_seconds()
+            end = b
+    total = sum(s["seconds"] for s in steps.values())
+    return {
+        "steps": {k: {"count": v["count"], "seconds": round(v["seconds"], 2), "max_seconds": round(v["max_seconds"], 2),
+                      "partitions": len(v["partitions"])}
+                  for k, v in sorted(steps.items(), key=lambda kv: -kv[1]["seconds"])},
+        "runs": len({r[0] for r in rows}),
+        "sum_of_steps_seconds": round(total, 2),
+        "union_of_steps_seconds": round(union, 2),
+        "outside_steps_seconds": round(wall - total, 2),
+        "outside_union_seconds": round(wall - union, 2),
+    }
+
+
+# --- the incremental case ---------------------------------------------------------------------
+
+_UNJUSTIFIED = ("non justifi", "غير المبرر")
+
+
+def _fold(text: str) -> str:
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold().strip()
+
+
+def _absence_column(header: list[str]) -> int | None:
+    folded = [_fold(h) for h in header]
+    for i, h in enumerate(folded):
+        if any(key in h for key in _UNJUSTIFIED):
+            return i
+    for i, h in enumerate(folded):
+        if "absence" in h or "الغياب" in h:
+            return i
+    return None
+
+
+def _encoding_of(data: bytes) -> tuple[str, bytes]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8", b"\xef\xbb\xbf"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return ("utf-16-le" if data.startswith(b"\xff\xfe") else "utf-16-be"), data[:2]
+    try:
+        data.decode("utf-8")
+        return "utf-8", b""
+    except UnicodeDecodeError:
+        return "cp1256", b""
+
+
+def _change_csv(path: Path) -> dict | None:
+    """Change one unjustified-absence cell of a data line in place (+1 on 0, else −1), keeping the
+    file's encoding, mark, delimiter and line ends. None when the file has no such plain cell."""
+    data = path.read_bytes()
+    encoding, mark = _encoding_of(data)
+    text = data[len(mark):].decode(encoding)
+    lines = text.splitlines(keepends=True)
+    delimiter = floor_module.delimiter_of(text)
+    column = None
+    for n, line in enumerate(lines):
+        body = line.rstrip("\r\n")
+        if '"' in body or not body.strip():
+            continue
+        cells = body.split(delimiter)
+        if column is None:
+            column = _absence_column(cells)
+            continue
+        if column < len(cells) and cells[column].strip().isascii() and cells[column].strip().isdigit():
+            old = cells[column].strip()
+            new = str(int(old) + 1 if int(old) == 0 else int(old) - 1)
+            cells[column] = cells[column].replace(old, new)
+            lines[n] = delimiter.join(cells) + line[len(body):]
+            path.write_bytes(mark + "".join(lines).encode(encoding))
+            return {"line": n + 1, "column": column + 1, "old": old, "new": new}
+    return None
+
+
+def _change_xlsx(path: Path) -> dict | None:
+    """Rewrite the workbook with xlsxwriter (cells as text), one unjustified-absence cell changed."""
+    import python_calamine
+    import xlsxwriter
+
+    wb = python_calamine.CalamineWorkbook.from_path(str(path))
+    sheets = [(name, wb.get_sheet_by_name(name).to_python(skip_empty_area=False)) for name in wb.sheet_names]
+    wb.close()
+    change = None
+    for _, grid in sheets:
+        column = None
+        for r, row in enumerate(grid):
+            texts = [floor_module.cell_text(v) for v in row]
+            if column is None:
+                column = _absence_column(texts) if any(texts) else None
+                continue
+            if change is None and column < len(texts) and texts[column].isascii() and texts[column].isdigit():
+                old = int(texts[column])
+                row[column] = old + 1 if old == 0 else old - 1
+                change = {"row": r + 1, "column": column + 1, "old": str(old), "new": str(row[column])}
+        if change:
+            break
+    if change is None:
+        return None
+    out = xlsxwriter.Workbook(str(path))
+    for name, grid in sheets:
+        ws = out.add_worksheet(name)
+        for r, row in enumerate(grid):
+            for c, v in enumerate(row):
+                if v not in ("", None):
+                    ws.write(r, c, v if isinstance(v, int | float) else floor_module.cell_text(v))
+    out.close()
+    return change
+
+
+def change_one_attendance_file(landing: Path) -> dict:
+    """One attendance file of one school and month of the latest school year: a CSV if there is
+    one (changed in place), else an XLSX (rewritten)."""
+    years = sorted(p for p in landing.iterdir() if p.is_dir() and re.fullmatch(r"\d{4}-\d{4}", p.name))
+    for year in reversed(years):
+        months = sorted((year / "attendance").glob("????-??"), reverse=True)
+        for suffix, change in ((".csv", _change_csv), (".xlsx", _change_xlsx)):
+            for month in months:
+                for path in sorted(month.iterdir()):
+                    if path.suffix.lower() != suffix or path.name.startswith((".", "~$")):
+                        continue
+                    try:
+                        done = change(path)
+                    except Exception:  # noqa: BLE001, S112 - a deliberately broken file of the demo: try the next one
+                        continue
+                    if done:
+                        return {"file": str(path.relative_to(landing)), **done}
+    raise RuntimeError(f"no attendance file with an absence-days cell to change under {landing}")
+
+
+# --- analyst queries --------------------------------------------------------------------------
+
+
+def analyst_queries(readme: Path) -> list[tuple[str, str]]:
+    """(name, SQL) of each query of the "Example queries" section of warehouse/README.md."""
+    text = readme.read_text(encoding="utf-8")
+    m = re.search(r"^## Example queries\n(.*?)(?=^## |\Z)", text, re.DOTALL | re.MULTILINE)
+    if not m:
+        return []
+    out = []
+    for block in re.findall(r"```sql\n(.*?)```", m[1], re.DOTALL):
+        for statement in re.split(r";\s*$", block, flags=re.MULTILINE):
+            lines = statement.strip().splitlines()
+            comments = [ln.lstrip("- ").strip() for ln in lines if ln.startswith("--")]
+            sql = "\n".join(ln for ln in lines if not ln.startswith("--")).strip()
+            if sql:
+                out.append((comments[0] if comments else sql.splitlines()[0], sql))
+    return out
+
+
+def time_queries(product: Path, queries: list[tuple[str, str]], runs: int = 5) -> list[dict]:
+    import duckdb
+
+    results = []
+    if not product.exists():
+        return [{"query": name, "status": "skipped", "reason": f"no national product at {product}"}
+                for name, _ in queries]
+    with duckdb.connect(str(product), read_only=True) as con:
+        for name, sql in queries:
+            times, rows = [], None
+            try:
+                for _ in range(runs):
+                    t = time.perf_counter()
+                    rows = len(con.execute(sql).fetchall())
+                    times.append((time.perf_counter() - t) * 1000)
+            except duckdb.CatalogException as exc:
+                results.append({"query": name, "status": "skipped",
+                                "reason": "absent from the national product: " + str(exc).splitlines()[0]})
+                continue
+            except duckdb.Error as exc:
+                results.append({"query": name, "status": "error", "reason": str(exc).splitlines()[0]})
+                continue
+            results.append({"query": name, "status": "ok", "rows": rows, "runs": runs,
+                            "median_ms": round(statistics.median(times), 2), "max_ms": round(max(times), 2)})
+    return results
+
+
+# --- the machine ------------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    def pkg(name: str) -> str | None:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return None
+
+    cpu = ram = None
+    try:
+        cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                    if ln.startswith("model name")), None)
+        kib = next(int(ln.split()[1]) for ln in Path("/proc/meminfo").read_text().splitlines()
+                   if ln.startswith("MemTotal"))
+        ram = round(kib / 2**20, 1)
+    except (OSError, StopIteration):
+        pass
+    # read-only git: no index refresh (GIT_OPTIONAL_LOCKS=0), nothing written
+    git_env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
+
+    def git(*args: str) -> str | None:
+        try:
+            out = subprocess.run(["git", *args], check=False, cwd=ROOT, env=git_env, capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {
+        "cpu": cpu, "logical_cores": os.cpu_count(), "ram_gib": ram, "os": platform.platform(),
+        "python": platform.python_version(), "duckdb": pkg("duckdb"), "dagster": pkg("dagster"),
+        "git_commit": commit, "git_dirty": bool(status) if status is not None else None,
+    }
+
+
+# --- README table -----------------------------------------------------------------------------
+
+
+def _step(result: dict, name: str) -> dict | None:
+    return next((s for s in result.get("steps", []) if s["step"] == name), None)
+
+
+def _secs(step: dict | None, partitions: bool = False) -> str:
+    if not step:
+        return "–"
+    text = f"{step['seconds']:,.1f}"
+    if partitions and "partitions_loaded" in step:
+        text += f" ({step['partitions_loaded']} loaded)"
+    return text if step.get("ok", True) else f"{text} (exit {step['exit_code']})"
+
+
+def _machine_line(m: dict) -> str:
+    commit = (m.get("git_commit") or "?")[:10] + (" + local changes" if m.get("git_dirty") else "")
+    return (f"{m.get('cpu') or 'unknown CPU'}, {m.get('logical_cores')} logical cores, {m.get('ram_gib')} GiB RAM, "
+            f"{m.get('os')}; Python {m.get('python')}, DuckDB {m.get('duckdb')}, Dagster {m.get('dagster')}; "
+            f"commit {commit}")
+
+
+def render_table(results: list[dict]) -> str:
+    """The Markdown table of the top-level README: one row per scale, then the machine(s)."""
+    order = {s: i for i, s in enumerate(SCALES)}
+    results = sorted(results, key=lambda r: (order.get(r["scale"], len(order)), r["scale"]))
+    head = ("| scale | years | files | rows | floor s | load s | load / floor | CPU % | peak RSS MiB | "
+            "incremental s | rerun s | monitor s | feedback s | products s | slowest query ms |")
+    lines = [head, "|" + "---|" * head.count(" | ") + "---|"]
+    for r in results:
+        load = _step(r, "load")
+        queries = [q for q in r.get("queries", []) if q.get("status") == "ok"]
+        slowest = max(queries, key=lambda q: q["median_ms"]) if queries else None
+        ratio = r.get("ratio_load_to_floor")
+        lines.append("| " + " | ".join([
+            r["scale"] + ("*" if r.get("code_fingerprint", {}).get("changed") else ""),
+            ", ".join(r.get("years", [])),
+            f"{r['landing']['files']:,}",
+            f"{r['landing']['rows']:,}",
+            f"{r['floor']['seconds']:,.1f}",
+            _secs(load),
+            f"{ratio:.1f}×" if ratio is not None else "–",
+            f"{load['cpu_percent']:.0f}" if load and load.get("cpu_percent") is not None else "–",
+            f"{load['peak_rss_mib']:,.0f}" if load else "–",
+            _secs(_step(r, "incremental load"), partitions=True),
+            _secs(_step(r, "rerun load"), partitions=True),
+            _secs(_step(r, "monitor")),
+            _secs(_step(r, "feedback")),
+            _secs(_step(r, "publish")),
+            f"{slowest['median_ms']:,.1f}" if slowest else "–",
+        ]) + " |")
+    machines: dict[str, list[str]] = {}
+    for r in results:
+        machines.setdefault(_machine_line(r.get("machine", {})), []).append(f"{r['scale']} ({r['when'][:10]})")
+    lines.append("")
+    if any(r.get("code_fingerprint", {}).get("changed") for r in results):
+        lines.append("\\* daam's code changed while this scale ran (the tree was being edited): its numbers may mix "
+                     "two versions, and a load after the change reloaded every partition.\n")
+    for line, scales in machines.items():
+        lines.append(f"Machine for {', '.join(scales)}: {line}.")
+    return "\n".join(lines)
+
+
+SECTION = """
+## Benchmarks
+
+`make bench SCALE=province|region|nation` (bench/README.md says what each number means; nothing
+asserts a time). CPU % is of all cores; peak RSS sums the load's processes; load / floor compares
+`daam load` with reading the same files into DuckDB as text in one process (bench/floor.py).
+
+{start}
+{end}
+"""
+
+
+def update_readme(readme: Path, results_dir: Path) -> None:
+    """Rewrite the table between the markers from every results JSON (the markers and a short
+    Benchmarks section are appended to the README when missing)."""
+    results = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(results_dir.glob("*.json"))]
+    text = readme.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        text = text.rstrip("\n") + "\n" + SECTION.format(start=START, end=END)
+    before, rest = text.split(START, 1)
+    _, after = rest.split(END, 1)
+    readme.write_text(f"{before}{START}\n{render_table(results)}\n{END}{after}", encoding="utf-8")
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+def code_fingerprint() -> str | None:
+    """daam's own hash of configs/ and the code (warehouse/fingerprint.py), computed afresh: a load
+    skips a partition only when it and its inputs are unchanged, so a tree edited during the run
+    turns the incremental load and the rerun into full reloads."""
+    try:
+        from warehouse.fingerprint import code_fingerprint as fingerprint
+    except ImportError:
+        return None
+    return getattr(fingerprint, "__wrapped__", fingerprint)()
+
+
+def child_env(out: Path) -> dict[str, str]:
+    """The daam children's environment: the caller's, with the bench's own secret (unless
+    DAAM_SECRET_FILE is set), Data Docs and alerts under bench/out, an ephemeral Dagster instance."""
+    from daam.secret import SECRET_ENV, ensure_secret
+
+    env = dict(os.environ)
+    if not env.get(SECRET_ENV):
+        env[SECRET_ENV] = str(ensure_secret(out / "daam.secret")[0].resolve())
+    env["DAAM_GX_ROOT"] = str(out / "gx")
+    env["DAAM_ALERT_LOG"] = str(out / "alerts.log")
+    env["DAAM_ALERT_WEBHOOK"] = ""
+    env["GX_ANALYTICS_ENABLED"] = "False"
+    env["DAGSTER_DISABLE_TELEMETRY"] = "1"
+    for name in ("DAGSTER_HOME", "DAAM_LANDING", "DAAM_WAREHOUSE"):
+        env.pop(name, None)
+    return env
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", required=True, choices=SCALES)
+    parser.add_argument("--years", help="school years to generate (default: two; nation: 2022-2023)")
+    parser.add_argument("--landing", help="reuse this landing zone instead of generating one (one attendance "
+                        "file in it is changed in place by the incremental step)")
+    parser.add_argument("--out", default=str(ROOT / "bench/out"), help="work folder (git-ignored)")
+    parser.add_argument("--results", default=str(ROOT / "bench/results"), help="folder of <scale>.json")
+    parser.add_argument("--readme", default=str(ROOT / "README.md"), help="README whose table is rewritten")
+    parser.add_argument("--query-runs", type=int, default=5)
+    args = parser.parse_args(argv)
+
+    years = args.years or DEFAULT_YEARS.get(args.scale, TWO_YEARS)
+    out = Path(args.out).resolve() / args.scale
+    out.mkdir(parents=True, exist_ok=True)
+    logs = out / "logs"
+    shutil.rmtree(logs, ignore_errors=True)
+    env = child_env(out)
+    python, daam = sys.executable, str(Path(sys.executable).with_name("daam"))
+    when = datetime.now(UTC).isoformat(timespec="seconds")
+    code_at_start = code_fingerprint()
+    say(f"bench {args.scale}, years {years}, work folder {out}")
+    steps: list[dict] = []
+
+    if args.landing:
+        landing = Path(args.landing).resolve()
+        if not landing.is_dir():
+            print(f"bench: {landing} is not a folder", file=sys.stderr)
+            return 2
+        generated = False
+    else:
+        landing = out / "landing"
+        shutil.rmtree(landing, ignore_errors=True)
+        gen = run_step("generate", [daam, "generate", "--out", landing, "--scale", args.scale, "--years", years,
+                                    "--defects", "0.01", "--no-truth"], logs, env)
+        steps.append(gen)
+        if not gen["ok"]:
+            print("bench: the landing zone could not be generated; see the output above", file=sys.stderr)
+            return 1
+        generated = True
+
+    floor_json = out / "floor.json"
+    floor_json.unlink(missing_ok=True)
+    floor_step = run_step("floor", [python, ROOT / "bench/floor.py", landing, "--db", out / "floor.duckdb",
+                                    "--json", floor_json], logs, env)
+    floor = json.loads(floor_json.read_text(encoding="utf-8")) if floor_json.exists() else None
+    floor_step.pop("output_tail")  # its JSON is recorded whole below
+    if floor:
+        say(f"floor: {floor['files']:,} files, {floor['rows']:,} rows, {floor['seconds']:.1f} s")
+    (out / "floor.duckdb").unlink(missing_ok=True)
+
+    warehouse = out / "warehouse.duckdb"
+    for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    from warehouse.products import product_path, products_dir
+
+    shutil.rmtree(products_dir(warehouse), ignore_errors=True)
+    shutil.rmtree(out / "feedback", ignore_errors=True)
+    shutil.rmtree(out / "gx", ignore_errors=True)
+
+    load_args = [daam, "load", "--landing", landing, "--warehouse", warehouse]
+    seen: set[str] = set()
+    logged: dict[str, dict] = {}
+
+    def log_of(step: dict) -> None:
+        rows = load_log_rows(warehouse)
+        new = [r for r in rows if r[0] not in seen]
+        seen.update(r[0] for r in rows)
+        logged[step["step"]] = breakdown(new, step["seconds"])
+
+    fingerprints: list[str | None] = [code_at_start]
+
+    def timed_load(name: str, **more) -> dict:
+        """A `daam load`, with the partitions it loaded and whether the code changed since the last one."""
+        fingerprints.append(code_fingerprint())
+        step = run_step(name, load_args, logs, env)
+        step.update(load_counts(step), **more)
+        step["code_changed_before"] = fingerprints[-1] != fingerprints[-2]
+        if step["code_changed_before"]:
+            say(f"WARNING: daam's code fingerprint changed before the {name} (the tree is being edited): "
+                "every partition loads again for that reason alone")
+        steps.append(step)
+        log_of(step)
+        return step
+
+    load = timed_load("load")
+    for name, command in (("monitor", [daam, "monitor", "--warehouse", warehouse]),
+                          ("feedback", [daam, "feedback", "--warehouse", warehouse, "--out", out / "feedback"]),
+                          ("publish", [daam, "publish", "--warehouse", warehouse])):
+        step = run_step(name, command, logs, env)
+        steps.append(step)
+        log_of(step)
+
+    national = product_path(warehouse, "national")
+    queries = analyst_queries(ROOT / "warehouse/README.md")
+    say(f"start queries: {len(queries)} analyst queries on {national}, {args.query_runs} runs each")
+    timed = time_queries(national, queries, args.query_runs)
+    ok = [q for q in timed if q["status"] == "ok"]
+    say(f"end   queries: {len(ok)} timed, {len(timed) - len(ok)} skipped or failed"
+        + (f", slowest median {max(q['median_ms'] for q in ok):.1f} ms" if ok else ""))
+
+    say("start change one attendance file")
+    try:
+        changed = change_one_attendance_file(landing)
+        say(f"end   change one attendance file: {changed}")
+    except Exception as exc:  # noqa: BLE001 - recorded, as a failing step is
+        changed = {"error": f"{type(exc).__name__}: {exc}"}
+        say(f"end   change one attendance file: FAILED {changed['error']}")
+    timed_load("incremental load", changed_file=changed)
+    timed_load("rerun load")
+
+    code_at_end = code_fingerprint()
+    if code_at_end != code_at_start:
+        say("WARNING: configs/ or the code changed during the run (daam's code fingerprint differs): "
+            "the numbers mix two versions of daam")
+    result = {
+        "when": when,
+        "scale": args.scale,
+        "years": years.split(","),
+        "landing_generated": generated,
+        "landing_path": str(landing.relative_to(ROOT)) if landing.is_relative_to(ROOT) else str(landing),
+        "machine": machine(),
+        "code_fingerprint": {"start": code_at_start, "end": code_at_end, "changed": code_at_end != code_at_start},
+        "landing": {"files": floor["files"] if floor else None, "bytes": floor["bytes"] if floor else None,
+                    "mib": round(floor["bytes"] / 2**20, 1) if floor else None,
+                    "rows": floor["rows"] if floor else None},
+        "floor": {**(floor or {"seconds": None}), "process": floor_step},
+        "steps": steps,
+        "load_log": logged,
+        "ratio_load_to_floor": round(load["seconds"] / floor["seconds"], 2) if floor and floor["seconds"] else None,
+        "warehouse_mib": round(warehouse.stat().st_size / 2**20, 1) if warehouse.exists() else None,
+        "queries": timed,
+        "failed_steps": [s["step"] for s in steps if not s["ok"]] + ([] if floor else ["floor"]),
+    }
+    results = Path(args.results)
+    results.mkdir(parents=True, exist_ok=True)
+    target = results / f"{args.scale}.json"
+    target.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    update_readme(Path(args.readme), results)
+    say(f"results written to {target}; README table rewritten from {len(list(results.glob('*.json')))} result(s)")
+    summary = {
+        "scale": args.scale, "files": result["landing"]["files"], "rows": result["landing"]["rows"],
+        "floor_s": result["floor"]["seconds"], "ratio_load_to_floor": result["ratio_load_to_floor"],
+        "steps": {s["step"]: {"s": s["seconds"], "cpu_%": s["cpu_percent"], "peak_rss_mib": s["peak_rss_mib"],
+                              "exit": s["exit_code"]} for s in steps},
+        "partitions": {s["step"]: f"{s['partitions_loaded']} loaded, {s['partitions_unchanged']} unchanged"
+                       for s in steps if "partitions_loaded" in s},
+        "load_log_s": {k: {n: x["seconds"] for n, x in v["steps"].items()} for k, v in logged.items() if v["steps"]},
+        "outside_steps_s": logged.get("load", {}).get("outside_steps_seconds"),
+        "queries": {q["query"][:60]: q.get("median_ms", q["status"]) for q in timed},
+        "code_changed_during_run": result["code_fingerprint"]["changed"],
+        "failed_steps": result["failed_steps"],
+    }
+    print(json.dumps(summary, ensure_ascii=False, indent=1))
+    return 1 if result["failed_steps"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

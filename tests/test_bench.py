@@ -1,0 +1,160 @@
+"""The benchmark's own logic (bench/floor.py, bench/run.py): the floor reads every row of a generated
+landing zone, the incremental step changes exactly one cell, the README table renders. No time is
+measured or asserted here."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from python_calamine import CalamineWorkbook
+
+from bench import floor, run
+from daam.demo.generator import generate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("bench") / "landing"
+    generate(out, scale="tiny", seed=0, years=["2022-2023"], defects=0.0, truth=False)
+    return out
+
+
+def _expected_rows(path: Path) -> int:
+    """Non-empty rows of a file, counted another way than the floor: calamine's row iterator for a
+    workbook, non-blank lines of the text for a CSV (the defect-free demo quotes no line break)."""
+    if path.suffix == ".xlsx":
+        wb = CalamineWorkbook.from_path(str(path))
+        n = sum(1 for name in wb.sheet_names for row in wb.get_sheet_by_name(name).iter_rows()
+                if any(v not in ("", None) for v in row))
+        wb.close()
+        return n
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        text = data.decode("utf-8-sig")
+    elif data.startswith(b"\xff\xfe"):
+        text = data.decode("utf-16")
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("cp1256")
+    return sum(1 for line in text.splitlines() if line.strip(" \t,;\r\n\ufeff"))
+
+
+def test_floor_reads_every_row_of_every_file(landing, tmp_path):
+    import duckdb
+
+    files = sorted(p for p in landing.rglob("*") if p.is_file() and ".daam-demo" not in p.parts)
+    expected = {p.relative_to(landing).as_posix(): _expected_rows(p) for p in files}
+    assert {Path(k).suffix for k in expected} == {".csv", ".xlsx"}
+    db = tmp_path / "floor.duckdb"
+
+    result = floor.measure_floor(landing, db, batch_rows=500)  # small batches: many inserts
+
+    assert result.files == len(files) and result.unreadable == 0
+    assert result.rows == sum(expected.values()) > 1000
+    with duckdb.connect(str(db), read_only=True) as con:
+        stored = dict(con.execute("select f.path, count(c.file_id) from files f left join cells c using (file_id) "
+                                  "group by all").fetchall())
+        cells, rows = con.execute("select sum(len(cells)), count(*) from cells").fetchone()
+        header = con.execute("select c.cells from cells c join files f using (file_id) "
+                             "where f.path like '%/attendance/%' and f.kind = 'csv' and c.row_number = 1 "
+                             "limit 1").fetchone()[0]
+    assert stored == expected
+    assert (rows, cells) == (result.rows, result.cells)
+    assert any("Massar" in h or "مسار" in h or "التلميذ" in h or "massar" in h for h in header)
+
+
+def test_incremental_change_is_one_cell_in_the_same_encoding(landing, tmp_path):
+    import shutil
+
+    copy = tmp_path / "landing"
+    shutil.copytree(landing, copy)
+    changed = run.change_one_attendance_file(copy)
+    path = copy / changed["file"]
+    before, after = (landing / changed["file"]).read_bytes(), path.read_bytes()
+    assert before[:3] == after[:3]  # mark kept
+    old_rows, new_rows = floor.csv_rows(before), floor.csv_rows(after)
+    diffs = [(r, c) for r, (a, b) in enumerate(zip(old_rows, new_rows, strict=True))
+             for c, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    assert len(diffs) == 1
+    r, c = diffs[0]
+    assert (old_rows[r][c].strip(), new_rows[r][c].strip()) == (changed["old"], changed["new"])
+    assert abs(int(changed["old"]) - int(changed["new"])) == 1
+
+
+def test_load_log_breakdown_counts_overlaps_once():
+    t0 = datetime(2026, 1, 1, 8)
+    rows = [("run1", "raw", "2022-2023|110", t0, t0 + timedelta(seconds=4)),
+            ("run1", "staging", "2022-2023|110", t0 + timedelta(seconds=2), t0 + timedelta(seconds=6)),
+            ("run2", "raw", "2022-2023|111", t0 + timedelta(seconds=10), t0 + timedelta(seconds=11))]
+    b = run.breakdown(rows, wall=20.0)
+    assert b["steps"]["raw"] == {"count": 2, "seconds": 5.0, "max_seconds": 4.0, "partitions": 2}
+    assert (b["sum_of_steps_seconds"], b["union_of_steps_seconds"]) == (9.0, 7.0)
+    assert (b["outside_steps_seconds"], b["outside_union_seconds"], b["runs"]) == (11.0, 13.0, 2)
+
+
+def test_analyst_queries_come_from_the_warehouse_readme():
+    queries = run.analyst_queries(ROOT / "warehouse/README.md")
+    assert len(queries) >= 5
+    assert all(sql.lstrip().lower().startswith(("select", "with")) for _, sql in queries)
+    assert all(";" not in sql for _, sql in queries)
+
+
+def _result(scale: str, load_s: float, ok: bool = True) -> dict:
+    def step(name, seconds, **more):
+        return {"step": name, "seconds": seconds, "ok": True, "exit_code": 0, "cpu_percent": 61.4,
+                "peak_rss_mib": 1234.5, **more}
+
+    return {
+        "when": "2026-12-03T10:00:00+00:00", "scale": scale, "years": ["2021-2022", "2022-2023"],
+        "machine": {"cpu": "Test CPU", "logical_cores": 2, "ram_gib": 23.5, "os": "Linux", "python": "3.11.7",
+                    "duckdb": "2.0.1", "dagster": "1.13.27", "git_commit": "abcdef0123456789", "git_dirty": False},
+        "landing": {"files": 12345, "bytes": 1, "rows": 4567890},
+        "floor": {"seconds": 40.0},
+        "ratio_load_to_floor": round(load_s / 40.0, 2),
+        "steps": [
+            {**step("load", load_s), "ok": ok, "exit_code": 0 if ok else 1},
+            step("monitor", 30.0), step("feedback", 20.0), step("publish", 10.0),
+            step("incremental load", 15.5, partitions_loaded=1, partitions_unchanged=15),
+            step("rerun load", 5.0, partitions_loaded=0, partitions_unchanged=16),
+        ],
+        "queries": [{"query": "a", "status": "ok", "median_ms": 12.25},
+                    {"query": "b", "status": "ok", "median_ms": 3.0},
+                    {"query": "c", "status": "skipped", "reason": "absent"}],
+    }
+
+
+def test_readme_table_from_results(tmp_path):
+    table = run.render_table([_result("region", 100.0, ok=False), _result("province", 90.0)])
+    lines = table.splitlines()
+    assert lines[0].startswith("| scale | years | files | rows | floor s | load s | load / floor |")
+    assert lines[2].startswith("| province |") and lines[3].startswith("| region |")  # scale order
+    assert lines[2] == ("| province | 2021-2022, 2022-2023 | 12,345 | 4,567,890 | 40.0 | 90.0 | 2.2× | 61 | 1,234 "
+                        "| 15.5 (1 loaded) | 5.0 (0 loaded) | 30.0 | 20.0 | 10.0 | 12.2 |")
+    assert "| 100.0 (exit 1) |" in lines[3]
+    assert "*" not in table
+    edited = run.render_table([{**_result("region", 100.0), "code_fingerprint": {"changed": True}}])
+    assert edited.splitlines()[2].startswith("| region* |") and "\\* daam's code changed" in edited
+    assert lines[-1] == ("Machine for province (2026-12-03), region (2026-12-03): Test CPU, 2 logical cores, "
+                         "23.5 GiB RAM, Linux; Python 3.11.7, DuckDB 2.0.1, Dagster 1.13.27; commit abcdef0123.")
+
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "province.json").write_text(json.dumps(_result("province", 90.0)), encoding="utf-8")
+    readme = tmp_path / "README.md"
+    readme.write_text("# Title\n\nText.\n", encoding="utf-8")
+    run.update_readme(readme, results)
+    first = readme.read_text(encoding="utf-8")
+    assert first.startswith("# Title\n\nText.\n\n## Benchmarks\n")
+    assert first.count(run.START) == 1 and "| province |" in first
+    (results / "nation.json").write_text(json.dumps(_result("nation", 900.0)), encoding="utf-8")
+    run.update_readme(readme, results)
+    second = readme.read_text(encoding="utf-8")
+    assert second.count("## Benchmarks") == 1 and second.count(run.END) == 1
+    assert second.index("| province |") < second.index("| nation |")
