@@ -9,8 +9,13 @@ as a `duplicate` and not loaded twice. Every refused or unreadable file is recor
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -32,7 +37,7 @@ from warehouse.schema import SQL
 
 MANIFEST_KEYS = ["file_path", "record_type", "school_year", "period", "school_code", "province_code", "content_sha256"]
 READ_BATCH_FILES = 400
-READ_CHUNK_FILES = 16  # files a reader process takes at a time
+READ_CHUNK_FILES = 40  # files a reader process takes at a time (one Parquet file per record type)
 REEXAMINED_REFUSAL = "unknown school code"
 
 
@@ -65,37 +70,101 @@ def refusal_kind(refusal: str) -> str:
 @dataclass
 class FileRead:
     """What a reader process sends back for one file: the reader's verdict and, when the file
-    loads, its rows already shaped as `raw.<record_type>` (lineage added, every column text)."""
+    loads, its rows already shaped as `raw.<record_type>` (one list per column, lineage added)."""
 
     encoding: str | None
     error: tuple[str, str] | None  # (kind, reason)
     extra_columns: list[str]
-    rows: pd.DataFrame | None
+    rows: dict[str, list] | None
+    count: int = 0
 
 
 def _read_one(args: tuple[str, dict, str]) -> FileRead:
     """Read one file and shape its rows, in a reader process: the per-file and per-row Python
-    work happens on both cores, the parent only concatenates and inserts."""
+    work happens on both cores, the parent only joins the lists and inserts."""
     path, entry, load_id = args
     settings = load_settings()
     result = read_file(Path(path), settings.record_types[entry["record_type"]], settings)
     error = (result.error_kind, result.error) if result.error else _content_check(entry, result)
     if error:
         return FileRead(result.encoding, error, [], None)
-    frame = result.frame if result.frame is not None else pd.DataFrame()
     return FileRead(result.encoding, None, result.extra_columns,
-                    _raw_rows(_with_lineage(frame, entry, load_id), entry["record_type"], settings))
+                    _raw_rows(result.table, result.rows, entry, load_id, settings), result.rows)
 
 
-def read_files(root: Path, todo: pd.DataFrame, load_id: str,
-               pool: ProcessPoolExecutor | None = None) -> Iterator[FileRead]:
-    """Read every listed file (inventory rows with their version), in the pool's processes when
-    one is given, in the order listed."""
+@dataclass
+class ChunkRead:
+    """What a reader process sends back for a chunk of files: each file's verdict, in order, and
+    the chunk's rows as one Parquet file per record type. The parent inserts them with DuckDB's
+    own (multi-threaded) Parquet reader: no row of the chunk passes through the parent's Python."""
+
+    files: list[FileRead]
+    parquet: dict[str, str]  # record type -> Parquet file
+
+
+_LOCAL: duckdb.DuckDBPyConnection | None = None
+
+
+def _local_db() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB of the reader process, to write its Parquet files (one thread: the
+    reader processes already take every core)."""
+    global _LOCAL
+    if _LOCAL is None:
+        _LOCAL = duckdb.connect(config={"threads": 1})
+    return _LOCAL
+
+
+def _read_chunk(args: tuple[list[tuple[str, dict]], str, str]) -> ChunkRead:
+    jobs, load_id, folder = args
+    reads, tables = [], {}
+    for path, entry in jobs:
+        read = _read_one((path, entry, load_id))
+        if read.count:
+            tables.setdefault(entry["record_type"], []).append(read.rows)
+        reads.append(FileRead(read.encoding, read.error, read.extra_columns, None, read.count))
+    parquet = {}
+    for record_type, parts in tables.items():
+        target = Path(folder) / f"{uuid.uuid4().hex}.parquet"
+        con = _local_db()
+        con.register("chunk", _raw_frame(parts))
+        try:
+            con.execute(f"copy (select * from chunk) to '{_quoted(target)}' (format parquet)")
+        finally:
+            con.unregister("chunk")
+        parquet[record_type] = str(target)
+    return ChunkRead(reads, parquet)
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def read_chunks(root: Path, todo: pd.DataFrame, load_id: str, folder: Path,
+                pool: ProcessPoolExecutor | None = None) -> Iterator[ChunkRead]:
+    """Read every listed file (inventory rows with their version) in chunks of READ_CHUNK_FILES,
+    in the pool's processes when one is given, in the order listed."""
     entries = todo[[*MANIFEST_KEYS, "version"]].to_dict("records")
-    jobs = [(str(safe_path(root, e["file_path"])), e, load_id) for e in entries]
+    jobs = [(str(safe_path(root, e["file_path"])), e) for e in entries]
+    chunks = [(jobs[i:i + READ_CHUNK_FILES], load_id, str(folder)) for i in range(0, len(jobs), READ_CHUNK_FILES)]
     if pool is not None:
-        return pool.map(_read_one, jobs, chunksize=READ_CHUNK_FILES)
-    return map(_read_one, jobs)
+        return pool.map(_read_chunk, chunks)
+    return map(_read_chunk, chunks)
+
+
+@contextmanager
+def chunk_folder(con: duckdb.DuckDBPyConnection) -> Iterator[Path]:
+    """A private folder for the readers' Parquet files, next to the warehouse (they hold school
+    data as the warehouse does: mode 0700), removed afterwards; one left by a killed load is
+    removed by the next (the warehouse has one writer, so no other load is using it)."""
+    found = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchall()
+    parent = Path(found[0][0]).resolve().parent if found and found[0][0] else Path(tempfile.gettempdir())
+    for stale in parent.glob(".daam-raw-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix=".daam-raw-", dir=parent))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _content_check(entry: dict, result: ReadResult) -> tuple[str, str] | None:
@@ -131,10 +200,10 @@ def load_files(con: duckdb.DuckDBPyConnection, root: Path, files: pd.DataFrame, 
                               "error_kind": refusal_kind(entry["refusal"])})
     loaded_hashes = _loaded_hashes(con, readable["content_sha256"].tolist())
     # Read and insert in batches of files, so a large directorate's files never sit in memory at once.
-    with worker_pool(len(readable)) as pool:
+    with worker_pool(len(readable)) as pool, chunk_folder(con) as folder:
         for start in range(0, len(readable), READ_BATCH_FILES):
             _read_batch(con, root, readable.iloc[start:start + READ_BATCH_FILES], pool, load_id,
-                        loaded_hashes, manifest_rows)
+                        loaded_hashes, manifest_rows, folder)
             done = min(start + READ_BATCH_FILES, len(readable))
             emit("read", f"raw: {done} of {len(readable)} new file(s) read", files_done=done, files=len(readable))
     manifest = pd.DataFrame(manifest_rows)
@@ -148,28 +217,36 @@ def load_files(con: duckdb.DuckDBPyConnection, root: Path, files: pd.DataFrame, 
 
 
 def _read_batch(con: duckdb.DuckDBPyConnection, root: Path, batch: pd.DataFrame, pool, load_id: str,
-                loaded_hashes: dict, manifest_rows: list[dict]) -> None:
+                loaded_hashes: dict, manifest_rows: list[dict], folder: Path) -> None:
     """Read a batch of new file versions, insert their rows, append their manifest rows."""
-    frames: dict[str, list[pd.DataFrame]] = {}
-    for (_, entry), read in zip(batch.iterrows(), read_files(root, batch, load_id, pool)):
-        row = {**_manifest_base(entry), "encoding": read.encoding}
-        if read.error:
-            manifest_rows.append({**row, "status": "rejected", "error": read.error[1], "error_kind": read.error[0]})
-            continue
-        rows = read.rows
-        row["extra_columns"] = ", ".join(read.extra_columns) or None
-        twin_key = (entry["content_sha256"], _sender(entry))
-        twin = loaded_hashes.get(twin_key)
-        if len(rows) and twin and twin != entry["file_path"]:
-            manifest_rows.append({**row, "status": "duplicate", "duplicate_of": twin, "rows_read": len(rows)})
-            continue
-        if len(rows):
-            loaded_hashes.setdefault(twin_key, entry["file_path"])
-        manifest_rows.append({**row, "status": "loaded", "rows_read": len(rows)})
-        frames.setdefault(entry["record_type"], []).append(rows)
-    for record_type, parts in frames.items():
-        with registered(con, raw_batch=_as_text(pd.concat(parts, ignore_index=True))):
-            SQL.run(con, "raw/insert_rows.sql", table=f"raw.{record_type}")
+    parquet: dict[str, list[str]] = {}
+    loaded: dict[str, list[str]] = {}
+    entries = (entry for _, entry in batch.iterrows())
+    for chunk in read_chunks(root, batch, load_id, folder, pool):
+        for record_type, path in chunk.parquet.items():
+            parquet.setdefault(record_type, []).append(path)
+        for read, entry in zip(chunk.files, entries):
+            row = {**_manifest_base(entry), "encoding": read.encoding}
+            if read.error:
+                manifest_rows.append({**row, "status": "rejected", "error": read.error[1],
+                                      "error_kind": read.error[0]})
+                continue
+            row["extra_columns"] = ", ".join(read.extra_columns) or None
+            twin_key = (entry["content_sha256"], _sender(entry))
+            twin = loaded_hashes.get(twin_key)
+            if read.count and twin and twin != entry["file_path"]:
+                manifest_rows.append({**row, "status": "duplicate", "duplicate_of": twin, "rows_read": read.count})
+                continue
+            if read.count:
+                loaded_hashes.setdefault(twin_key, entry["file_path"])
+                loaded.setdefault(entry["record_type"], []).append(entry["file_path"])
+            manifest_rows.append({**row, "status": "loaded", "rows_read": read.count})
+    for record_type, paths in parquet.items():
+        if loaded.get(record_type):  # the rows of duplicates stay out
+            SQL.run(con, "raw/insert_rows.sql", {"parquet": paths, "loaded": loaded[record_type]},
+                    table=f"raw.{record_type}")
+        for path in paths:
+            os.remove(path)
 
 
 def _manifest_base(entry: pd.Series) -> dict:
@@ -198,32 +275,31 @@ def _loaded_hashes(con: duckdb.DuckDBPyConnection, hashes: list[str]) -> dict[tu
     return {(h, sender): path for h, sender, path in rows}
 
 
-def _with_lineage(frame: pd.DataFrame, entry: dict, load_id: str) -> pd.DataFrame:
-    out = frame  # the reader's own frame: nobody else holds it
-    for col in ("file_path", "school_year", "province_code", "school_code", "period"):
-        if col not in out:  # the referential's own school_code / province_code columns are its content
-            out[col] = entry[col]
-    out["file_version"] = int(entry["version"])
-    out["content_sha256"] = entry["content_sha256"]
-    out["load_id"] = load_id
-    return out
-
-
 def _raw_columns(record_type: str, settings: Settings) -> list[str]:
     return list(dict.fromkeys([*LINEAGE, "content_sha256", "load_id", *settings.record_types[record_type].columns,
                                "extra"]))
 
 
-def _raw_rows(frame: pd.DataFrame, record_type: str, settings: Settings) -> pd.DataFrame:
-    """The columns of `raw.<record_type>`, in order (text or None as read; typed once per batch,
-    `_as_text`, which costs far less than once per file)."""
-    return frame.reindex(columns=_raw_columns(record_type, settings))
+def _raw_rows(table: dict[str, list], n: int, entry: dict, load_id: str, settings: Settings) -> dict[str, list]:
+    """The columns of `raw.<record_type>`, in order: the file's own (text or None as read), its
+    lineage, None for a column the file does not have."""
+    lineage = {col: entry[col] for col in ("file_path", "school_year", "province_code", "school_code", "period")}
+    lineage.update(file_version=int(entry["version"]), content_sha256=entry["content_sha256"], load_id=load_id)
+    out = {}
+    for col in _raw_columns(entry["record_type"], settings):
+        if col in table:  # the referential's own school_code / province_code columns are its content
+            out[col] = table[col]
+        else:
+            out[col] = [lineage.get(col)] * n
+    return out
 
 
-def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every column as text but the file version and row number, so that DuckDB never guesses a
-    column's type from the values of a batch."""
-    return frame.astype({c: "string" for c in frame.columns if c not in ("file_version", "row_number")})
+def _raw_frame(parts: list[dict[str, list]]) -> pd.DataFrame:
+    """One batch of files' rows as a DataFrame: every column text but the file version and row
+    number, so that DuckDB never guesses a column's type from the values of a batch."""
+    columns = {c: [v for part in parts for v in part[c]] for c in parts[0]}
+    return pd.DataFrame({c: pd.Series(v, dtype="int64" if c in ("file_version", "row_number") else "string")
+                         for c, v in columns.items()})
 
 
 def _write_manifest(con: duckdb.DuckDBPyConnection, manifest: pd.DataFrame) -> None:

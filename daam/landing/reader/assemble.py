@@ -23,14 +23,14 @@ META_COLUMNS = ("sheet", "row_number", "extra")  # after the canonical columns o
 class ReadResult:
     """What `read_file` found in one file.
 
-    `frame` has one row per data row: every canonical column of the record type found in the file
-    (text as read, None for an empty cell), then `sheet` (sheet name, None for CSV), `row_number`
-    (the row as Excel shows it / the physical line of a CSV) and `extra` (JSON object of the
-    non-empty extra-column values of that row, None when there are none). `frame` is None exactly
-    when `error` is set.
+    `table` has one list per column and one value per data row: every canonical column of the
+    record type found in the file (text as read, None for an empty cell), then `sheet` (sheet
+    name, None for CSV), `row_number` (the row as Excel shows it / the physical line of a CSV) and
+    `extra` (JSON object of the non-empty extra-column values of that row, None when there are
+    none). `frame` is the same as a DataFrame. Both are None exactly when `error` is set.
     """
 
-    frame: pd.DataFrame | None
+    table: dict[str, list] | None
     encoding: str | None
     extra_columns: list[str]
     preamble: dict[str, str]
@@ -38,6 +38,19 @@ class ReadResult:
     error: str | None
     error_kind: str | None = None
     skipped_sheets: list[str] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return len(self.table["row_number"]) if self.table is not None else 0
+
+    @property
+    def frame(self) -> pd.DataFrame | None:
+        """`table` as a DataFrame: text columns of Python objects, `row_number` int64."""
+        if self.table is None:
+            return None
+        frame = pd.DataFrame({c: v for c, v in self.table.items() if c != "row_number"}, dtype=object)
+        frame.insert(len(frame.columns) - 1, "row_number", pd.Series(self.table["row_number"], dtype="int64"))
+        return frame
 
 
 def _assemble(tables: list[tuple[str | None, _Table | None]], spec: RecordTypeSpec, settings: Settings,
@@ -70,14 +83,14 @@ def _assemble(tables: list[tuple[str | None, _Table | None]], spec: RecordTypeSp
             first.setdefault(key, _where(sheet, t))
     present = {c for _, t in found for c in (*t.columns, *t.filled)}
     names = [c for c in spec.columns if c in present]
-    frames = [_frame(s, t, names) for s, t in found]
-    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    tables = [_columns(s, t, names) for s, t in found]
+    table = tables[0] if len(tables) == 1 else {c: [v for t in tables for v in t[c]] for c in tables[0]}
     extra_columns: list[str] = []
     for _, t in found:
         for written, _j in t.extras:
             if written not in extra_columns:
                 extra_columns.append(written)
-    return ReadResult(frame, encoding, extra_columns, preamble, found[0][1].header_row, None, None, skipped)
+    return ReadResult(table, encoding, extra_columns, preamble, found[0][1].header_row, None, None, skipped)
 
 
 def _where(sheet: str | None, t: _Table) -> str:
@@ -85,7 +98,8 @@ def _where(sheet: str | None, t: _Table) -> str:
     return t.sheet_label or ("the sheet" if sheet is not None else "the file")
 
 
-def _frame(sheet: str | None, t: _Table, names: list[str]) -> pd.DataFrame:
+def _columns(sheet: str | None, t: _Table, names: list[str]) -> dict[str, list]:
+    """One table's rows as lists, one per column: canonical columns, sheet, row_number, extra."""
     n = len(t.rows)
     data: dict[str, list] = {}
     cells = [c for _, c in t.rows]
@@ -97,16 +111,15 @@ def _frame(sheet: str | None, t: _Table, names: list[str]) -> pd.DataFrame:
             data[name] = [t.filled[name]] * n
         else:
             data[name] = [None] * n
-    frame = pd.DataFrame(data, columns=names, dtype=object)
-    frame["sheet"] = pd.Series([sheet] * n, dtype=object)
-    frame["row_number"] = pd.Series([r for r, _ in t.rows], dtype="int64")
+    data["sheet"] = [sheet] * n
+    data["row_number"] = [r for r, _ in t.rows]
     extras = t.extras
     if extras:
         dumped = []
         for c in cells:
             values = {w: c[j] for w, j in extras if j < len(c) and c[j] is not None}
             dumped.append(json.dumps(values, ensure_ascii=False) if values else None)
-        frame["extra"] = pd.Series(dumped, dtype=object)
+        data["extra"] = dumped
     else:
-        frame["extra"] = pd.Series([None] * n, dtype=object)
-    return frame
+        data["extra"] = [None] * n
+    return data
