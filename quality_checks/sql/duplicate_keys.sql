@@ -1,20 +1,23 @@
 -- The same key twice in one file version (`prepared`, with the key helpers of
 -- daam/landing/prepare.py): a conflict (error on every row of the key) when the contents differ,
 -- identical copies (warning on the copies; the first row stays clean) otherwise. $key_column names
--- the key's first column in ops.row_issue.
+-- the key's first column in ops.row_issue. Keys are grouped first (a hash aggregate), and only the
+-- rows of keys seen twice are looked at again.
 with keyed as (
     select _row_id, file_path, file_version, _key, _key_raw, _content
     from prepared where _key is not null
-), grouped as (
-    select *, count(*) over w as n, count(distinct _content) over w as contents,
-           row_number() over (partition by file_path, file_version, _key order by _row_id) as copy_rank
+), twice as (
+    select file_path, file_version, _key, count(distinct _content) as contents, min(_row_id) as first_row
     from keyed
-    window w as (partition by file_path, file_version, _key)
+    group by all
+    having count(*) > 1
 )
-select _row_id,
-       case when contents > 1 then 'duplicate_key_conflict' else 'duplicate_key_identical' end as rule,
-       case when contents > 1 then 'error' else 'warning' end as severity,
+select k._row_id,
+       case when t.contents > 1 then 'duplicate_key_conflict' else 'duplicate_key_identical' end as rule,
+       case when t.contents > 1 then 'error' else 'warning' end as severity,
        $key_column as column_name,
-       _key_raw as raw_value
-from grouped
-where n > 1 and (contents > 1 or copy_rank > 1)
+       k._key_raw as raw_value
+from keyed k
+join twice t on t.file_path = k.file_path and t.file_version is not distinct from k.file_version and t._key = k._key
+where t.contents > 1 or k._row_id <> t.first_row
+order by k._row_id
