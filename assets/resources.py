@@ -15,7 +15,7 @@ from dagster._utils.backoff import backoff
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from warehouse.db import make_private
+from warehouse.db import make_private, memory_limit
 from warehouse.schema import ensure_schema
 
 DEFAULT_LANDING = "data/landing"
@@ -42,8 +42,9 @@ class Warehouse(DuckDBResource):
         file is never left locked for the next step or run of the same process. `keys=False` for
         a connection that computes no pupil key (it then needs no secret, `ensure_schema`)."""
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        config = {"memory_limit": memory_limit(), **self.connection_config}
         con = backoff(fn=duckdb.connect, retry_on=(RuntimeError, duckdb.IOException),
-                      kwargs={"database": self.database, "read_only": False, "config": dict(self.connection_config)},
+                      kwargs={"database": self.database, "read_only": False, "config": config},
                       max_retries=10)
         try:
             make_private(self.database)

@@ -15,6 +15,21 @@ from daam.progress import emit
 PRIVATE = 0o600
 
 
+MEMORY_ENV = "DAAM_MEMORY_LIMIT"
+MEMORY_SHARE = 0.25  # of the machine's memory: the rest is for the worker processes, Python and the OS
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit for the warehouse's connections: $DAAM_MEMORY_LIMIT (e.g. `6GB`), else a
+    quarter of the machine's memory. DuckDB spills to a temporary folder beyond it, so a load's
+    memory is bounded by design: this limit, the reader's batches of files and staging's batches
+    of rows."""
+    if os.environ.get(MEMORY_ENV):
+        return os.environ[MEMORY_ENV]
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{int(total * MEMORY_SHARE / 2**20)}MB"
+
+
 def make_private(database: str | Path) -> None:
     """The working warehouse holds everything, personal data included: mode 0600, whatever the
     umask (levels.md section 1). Its write-ahead log too, when there is one."""
