@@ -72,26 +72,39 @@ def _issues(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=ISSUE_COLUMNS)
 
 
+def row_rules(con: duckdb.DuckDBPyConnection, prepared: pd.DataFrame, spec: RecordTypeSpec, settings: Settings,
+              school_year: str | None) -> pd.DataFrame:
+    """The rules that look at each file alone, needing nothing of the warehouse: the catalogue's row
+    rules, compiled from the suite's expectations to one DuckDB query (the GX suite itself runs in
+    the monitoring job; tests/quality_checks/test_compiled_rules.py proves they flag the same
+    rows), and the same key twice in one file. Run by the worker that prepared the rows, on its
+    own in-memory DuckDB, or here."""
+    with registered(con, prepared=prepared):
+        outcome = run_rules(con, "prepared", prepared.columns, spec, settings, school_year)
+        return _issues([outcome.issues, sql_rules.duplicate_keys(con, spec)])
+
+
 def evaluate(con: duckdb.DuckDBPyConnection, record_type: str, raw: pd.DataFrame, settings: Settings,
              school_year: str | None, province_code: str | None,
-             prepared: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
-    """Prepare (unless a worker did: `prepared`) and validate rows: returns (prepared frame with
-    flags, issues, suite summary). The rules that look at the staged rosters themselves
-    (pupil_on_two_rosters) run after the write, in `flag_staged`."""
+             prepared: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Prepare and check rows (unless a worker did: `prepared` is then its rows and their
+    `row_rules` issues), then run the rules that read the warehouse: returns (prepared frame with
+    flags, issues). The rules that look at the staged rosters themselves (pupil_on_two_rosters)
+    run after the write, in `flag_staged`."""
     spec = settings.record_types[record_type]
     if prepared is None:
-        prepared = prepare(raw, spec, settings, school_year)
-    with registered(con, prepared=prepared):
-        # the suite's expectations compiled to one DuckDB query (the GX suite itself runs in the
-        # monitoring job; tests/quality_checks/test_compiled_rules.py proves they flag the same rows)
-        outcome = run_rules(con, "prepared", prepared.columns, spec, settings, school_year)
-        parts = [outcome.issues, sql_rules.duplicate_keys(con, spec), sql_rules.grant_without_facility(con, spec)]
+        rows = prepare(raw, spec, settings, school_year)
+        local = row_rules(con, rows, spec, settings, school_year)
+    else:
+        rows, local = prepared
+    with registered(con, prepared=rows):
+        parts = [local, sql_rules.grant_without_facility(con, spec)]
         if school_year and province_code:
             parts.append(sql_rules.pupil_not_on_roster(con, spec, school_year, province_code))
     issues = _issues(parts)
     issues[ROW_ID] = issues[ROW_ID].astype("int64")
-    _flag(prepared, issues)
-    return prepared, issues, outcome.summary
+    _flag(rows, issues)
+    return rows, issues
 
 
 def _flag(prepared: pd.DataFrame, issues: pd.DataFrame) -> None:
@@ -124,13 +137,13 @@ def flag_staged(con: duckdb.DuckDBPyConnection, record_type: str, prepared: pd.D
 
 def stage_batch(con: duckdb.DuckDBPyConnection, record_type: str, raw: pd.DataFrame, settings: Settings,
                 school_year: str, province_code: str,
-                prepared: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
-    """Prepare (unless done: `prepared`), validate and write one batch of a partition's raw rows
-    (the caller deleted the rows they replace): the prepared frame with its flags, its issues, the
-    suite's summary."""
-    prepared, issues, suite = evaluate(con, record_type, raw, settings, school_year, province_code, prepared)
-    write_staging(con, record_type, prepared, settings)
-    return prepared, flag_staged(con, record_type, prepared, issues, settings, school_year, province_code), suite
+                prepared: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Prepare and check (unless a worker did: `prepared`), validate and write one batch of a
+    partition's raw rows (the caller deleted the rows they replace): the prepared frame with its
+    flags, its issues."""
+    rows, issues = evaluate(con, record_type, raw, settings, school_year, province_code, prepared)
+    write_staging(con, record_type, rows, settings)
+    return rows, flag_staged(con, record_type, rows, issues, settings, school_year, province_code)
 
 
 def write_staging(con: duckdb.DuckDBPyConnection, record_type: str, prepared: pd.DataFrame,
@@ -237,24 +250,36 @@ def stage_record_type(con: duckdb.DuckDBPyConnection, settings: Settings, record
     issue_parts = []
     batches = file_batches(con, record_type, params, None if roster else STAGE_BATCH_ROWS, files)
     for raw, prepared in _prepared_batches(con, record_type, params, batches, settings):
-        prepared, issues, _ = stage_batch(con, record_type, raw, settings, params["year"], params["province"],
-                                          prepared)
+        prepared, issues = stage_batch(con, record_type, raw, settings, params["year"], params["province"],
+                                       prepared)
         issue_parts.append(issue_records(prepared, issues, record_type))
     merge_issues(con, pd.concat(issue_parts, ignore_index=True) if issue_parts else pd.DataFrame(),
                  record_type, params["year"], params["province"], files)
     update_manifest_counts(con, record_type, params["year"], params["province"])
 
 
-def _prepare_in_worker(raw: pd.DataFrame, record_type: str, school_year: str) -> pd.DataFrame:
+_LOCAL: duckdb.DuckDBPyConnection | None = None
+
+
+def _prepare_in_worker(raw: pd.DataFrame, record_type: str, school_year: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """In a worker process: the batch's rows prepared, and the issues of the rules that look at
+    each file alone (`row_rules`), on the worker's own in-memory DuckDB (one thread: the workers
+    already take every core)."""
+    global _LOCAL
+    if _LOCAL is None:
+        _LOCAL = duckdb.connect(config={"threads": 1})
     settings = load_settings()
-    return prepare(raw, settings.record_types[record_type], settings, school_year)
+    spec = settings.record_types[record_type]
+    rows = prepare(raw, spec, settings, school_year)
+    return rows, row_rules(_LOCAL, rows, spec, settings, school_year)
 
 
 def _prepared_batches(con: duckdb.DuckDBPyConnection, record_type: str, params: dict, batches: list[list[str]],
-                      settings: Settings) -> Iterator[tuple[pd.DataFrame, pd.DataFrame | None]]:
-    """(raw rows, prepared rows or None) of each batch, in order. With several batches, workers
-    prepare (normalise) the next batches while this process validates and writes the current
-    one; at most PREPARE_AHEAD batches are in flight, so memory stays bounded."""
+                      settings: Settings) -> Iterator[tuple[pd.DataFrame, tuple[pd.DataFrame, pd.DataFrame] | None]]:
+    """(raw rows, None or the prepared rows and their `row_rules` issues) of each batch, in order.
+    With several batches, workers prepare (normalise) and check the next batches while this
+    process runs the rules that read the warehouse and writes the current one; at most
+    PREPARE_AHEAD batches are in flight, so memory stays bounded."""
     with worker_pool(len(batches), threshold=2) as pool:
         if pool is None:
             for batch in batches:
@@ -309,7 +334,7 @@ def _totals(con: duckdb.DuckDBPyConnection, record_type: str, params: dict, stag
 def stage_referential(con: duckdb.DuckDBPyConnection, settings: Settings) -> StageResult:
     """Re-stage every current referential snapshot whole (the landing scan's step)."""
     raw = SQL.query(con, "staging/current_referential.sql").df()
-    prepared, issues, _ = evaluate(con, "schools", raw, settings, None, None)
+    prepared, issues = evaluate(con, "schools", raw, settings, None, None)
     SQL.run(con, "staging/delete_referential.sql")
     write_staging(con, "schools", prepared, settings)
     merge_issues(con, issue_records(prepared, issues, "schools"), "schools", None, None)
