@@ -41,6 +41,7 @@ class InventoryEntry:
     content_sha256: str | None = None
     refusal: str | None = None
     modified_at: datetime | None = None  # the file's modification time: when it reached the landing zone
+    stat_key: str | None = None  # size, modification and change times, inode: what says the bytes may differ
 
 
 def _bad_name(name: str) -> bool:
@@ -138,13 +139,20 @@ def ignored(name: str) -> bool:
     return hidden(name) or name.startswith("~$")
 
 
-def scan(root: Path, settings: Settings, known: dict[str, tuple[int, datetime, str]] | None = None) -> list[InventoryEntry]:
+def stat_key(info: os.stat_result) -> str:
+    """What git's index compares to tell a file may have changed without reading it: size,
+    modification time, inode and status-change time. The last one is set by the system on every
+    write and can not be set back, so a file rewritten with the same size and its old
+    modification time restored (a copy that keeps times, an archive unpacked) still differs."""
+    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
+
+
+def scan(root: Path, settings: Settings, known: dict[str, tuple[str, str]] | None = None) -> list[InventoryEntry]:
     """Every file below `root`, classified and hashed; links out of the root are refused unread.
 
-    `known` (path -> size, modification time, hash of the last scan) spares re-reading a file whose
-    size and modification time have not changed, as rsync and make judge it: a national landing
-    zone holds 200,000 files, and hashing them all again took most of a one-file reload. A file
-    rewritten with other bytes keeps neither (saving or copying it sets the time)."""
+    `known` (path -> `stat_key`, hash of the last scan) spares re-reading a file whose `stat_key`
+    has not changed: a national landing zone holds 200,000 files, and hashing them all again took
+    most of a one-file reload."""
     known = known or {}
     root = root.resolve()
     entries: list[InventoryEntry] = []
@@ -182,9 +190,9 @@ def scan(root: Path, settings: Settings, known: dict[str, tuple[int, datetime, s
                 else:
                     entry.size_bytes = info.st_size
                     entry.modified_at = datetime.fromtimestamp(info.st_mtime)
+                    entry.stat_key = stat_key(info)
                     seen = known.get(rel)
-                    same = seen is not None and seen[0] == entry.size_bytes and seen[1] == entry.modified_at
-                    entry.content_sha256 = seen[2] if same else sha256_of(path)
+                    entry.content_sha256 = seen[1] if seen and seen[0] == entry.stat_key else sha256_of(path)
             except OSError as exc:  # e.g. a link to a file that does not exist
                 entry.refusal = entry.refusal or f"file can not be opened: {exc.strerror}"
                 entry.content_sha256 = unread_identity(rel, str(exc.strerror))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -293,3 +294,13 @@ def test_a_rescan_reads_only_new_or_changed_files(loaded: Path, small_landing: P
     assert run_load(small_landing, loaded).ok
     assert read == [f"{SCHOOL_A}.csv"]
     assert _indicator(loaded, "school", SCHOOL_A, "canteen_meals_served", "2022-11") == 51
+    # same size, its old modification time put back (a copy that keeps times): read again all the same
+    october = small_landing / f"{YEAR}/canteen_meals/2022-10/{SCHOOL_A}.csv"
+    before = october.stat()
+    october.write_text(october.read_text(encoding="utf-8").replace("3,18,50", "3,18,40"), encoding="utf-8")
+    os.utime(october, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert october.stat().st_size == before.st_size and october.stat().st_mtime_ns == before.st_mtime_ns
+    read.clear()
+    assert run_load(small_landing, loaded).ok
+    assert read == [f"{SCHOOL_A}.csv"]
+    assert _indicator(loaded, "school", SCHOOL_A, "canteen_meals_served", "2022-10") == 40

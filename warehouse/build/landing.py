@@ -29,7 +29,7 @@ from warehouse.schema import SQL
 from warehouse.seeds import load_seeds
 
 INVENTORY_COLUMNS = ["file_path", "record_type", "school_year", "period", "school_code", "province_code",
-                     "size_bytes", "content_sha256", "refusal", "modified_at"]
+                     "size_bytes", "content_sha256", "refusal", "modified_at", "stat_key"]
 
 
 def place_files(con: duckdb.DuckDBPyConnection, entries: pd.DataFrame) -> pd.DataFrame:
@@ -59,8 +59,7 @@ def scan_landing(con: duckdb.DuckDBPyConnection, root: Path, settings: Settings,
     """Configuration, scan, referential, placing, inventory and file-level refusals, in the caller's
     transaction."""
     configured = load_configuration(con, settings)
-    known = {path: (size, modified, sha) for path, size, modified, sha
-             in SQL.query(con, "landing/known_files.sql").fetchall()}
+    known = {path: (key, sha) for path, key, sha in SQL.query(con, "landing/known_files.sql").fetchall()}
     entries = pd.DataFrame([asdict(e) for e in scan(root, settings, known)], columns=[*INVENTORY_COLUMNS, "instalment"])
     entries = entries.drop(columns=["instalment"]).astype({"size_bytes": "Int64"})
     ref = load_files(con, root, entries[entries["record_type"] == "schools"], settings, load_id)
