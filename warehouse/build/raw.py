@@ -30,7 +30,7 @@ from daam.landing.reader import ReadResult, read_file
 from daam.progress import emit
 from daam.sqlfiles import registered
 from warehouse.build import Built, Scope
-from warehouse.build.workers import worker_pool
+from warehouse.build.workers import local_db, worker_pool
 from warehouse.db import log_step, transaction
 from warehouse.registry import LINEAGE
 from warehouse.schema import SQL
@@ -102,18 +102,6 @@ class ChunkRead:
     parquet: dict[str, str]  # record type -> Parquet file
 
 
-_LOCAL: duckdb.DuckDBPyConnection | None = None
-
-
-def _local_db() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB of the reader process, to write its Parquet files (one thread: the
-    reader processes already take every core)."""
-    global _LOCAL
-    if _LOCAL is None:
-        _LOCAL = duckdb.connect(config={"threads": 1})
-    return _LOCAL
-
-
 def _read_chunk(args: tuple[list[tuple[str, dict]], str, str]) -> ChunkRead:
     jobs, load_id, folder = args
     reads, tables = [], {}
@@ -125,7 +113,7 @@ def _read_chunk(args: tuple[list[tuple[str, dict]], str, str]) -> ChunkRead:
     parquet = {}
     for record_type, parts in tables.items():
         target = Path(folder) / f"{uuid.uuid4().hex}.parquet"
-        con = _local_db()
+        con = local_db()
         con.register("chunk", _raw_frame(parts))
         try:
             con.execute(f"copy (select * from chunk) to '{_quoted(target)}' (format parquet)")

@@ -34,7 +34,7 @@ from quality_checks.catalogue import rules
 from quality_checks.compiled import run_rules
 from quality_checks.validate import ISSUE_COLUMNS
 from warehouse.build import Built, Scope
-from warehouse.build.workers import worker_pool
+from warehouse.build.workers import local_db, worker_pool
 from warehouse.checks import CheckOutcome, CheckResult, run_checks
 from warehouse.db import log_step, transaction
 from warehouse.fingerprint import code_fingerprint
@@ -258,20 +258,13 @@ def stage_record_type(con: duckdb.DuckDBPyConnection, settings: Settings, record
     update_manifest_counts(con, record_type, params["year"], params["province"])
 
 
-_LOCAL: duckdb.DuckDBPyConnection | None = None
-
-
 def _prepare_in_worker(raw: pd.DataFrame, record_type: str, school_year: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """In a worker process: the batch's rows prepared, and the issues of the rules that look at
-    each file alone (`row_rules`), on the worker's own in-memory DuckDB (one thread: the workers
-    already take every core)."""
-    global _LOCAL
-    if _LOCAL is None:
-        _LOCAL = duckdb.connect(config={"threads": 1})
+    each file alone (`row_rules`), on the worker's own in-memory DuckDB."""
     settings = load_settings()
     spec = settings.record_types[record_type]
     rows = prepare(raw, spec, settings, school_year)
-    return rows, row_rules(_LOCAL, rows, spec, settings, school_year)
+    return rows, row_rules(local_db(), rows, spec, settings, school_year)
 
 
 def _prepared_batches(con: duckdb.DuckDBPyConnection, record_type: str, params: dict, batches: list[list[str]],

@@ -11,9 +11,21 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
+import duckdb
+
 PARALLEL_THRESHOLD = 40  # below this many tasks, starting workers costs more than it saves
 
 _POOL: ProcessPoolExecutor | None = None
+_LOCAL: duckdb.DuckDBPyConnection | None = None
+
+
+def local_db() -> duckdb.DuckDBPyConnection:
+    """A worker's own in-memory DuckDB (the readers write their Parquet files with it, staging runs
+    the file-local rules on it), with one thread: the workers already take every core."""
+    global _LOCAL
+    if _LOCAL is None:
+        _LOCAL = duckdb.connect(config={"threads": 1})
+    return _LOCAL
 
 
 def _shutdown_pool() -> None:
