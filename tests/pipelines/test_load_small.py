@@ -304,3 +304,17 @@ def test_a_rescan_reads_only_new_or_changed_files(loaded: Path, small_landing: P
     assert run_load(small_landing, loaded).ok
     assert read == [f"{SCHOOL_A}.csv"]
     assert _indicator(loaded, "school", SCHOOL_A, "canteen_meals_served", "2022-10") == 40
+
+
+def test_readers_folder_is_the_warehouses_own_and_goes_away(tmp_path: Path):
+    from warehouse.build.raw import chunk_folder
+
+    db = tmp_path / "w.duckdb"
+    stale, other = tmp_path / ".daam-raw-w.duckdb-killed", tmp_path / ".daam-raw-x.duckdb-running"
+    stale.mkdir()
+    other.mkdir()
+    with duckdb.connect(str(db)) as con, chunk_folder(con) as folder:
+        assert folder.parent == tmp_path and folder.name.startswith(".daam-raw-w.duckdb-")
+        assert (folder.stat().st_mode & 0o777) == 0o700
+        assert not stale.exists() and other.exists()  # a killed load of this warehouse, not another's
+    assert not folder.exists()

@@ -9,6 +9,7 @@ as a `duplicate` and not loaded twice. Every refused or unreadable file is recor
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import tempfile
@@ -142,13 +143,17 @@ def read_chunks(root: Path, todo: pd.DataFrame, load_id: str, folder: Path,
 @contextmanager
 def chunk_folder(con: duckdb.DuckDBPyConnection) -> Iterator[Path]:
     """A private folder for the readers' Parquet files, next to the warehouse (they hold school
-    data as the warehouse does: mode 0700), removed afterwards; one left by a killed load is
-    removed by the next (the warehouse has one writer, so no other load is using it)."""
+    data as the warehouse does: mode 0700), removed afterwards; one left by a killed load of this
+    warehouse is removed by the next (a warehouse has one writer, so no other load of it is using
+    it; the folders are named after the warehouse file, so another warehouse's are left alone)."""
     found = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchall()
-    parent = Path(found[0][0]).resolve().parent if found and found[0][0] else Path(tempfile.gettempdir())
-    for stale in parent.glob(".daam-raw-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    folder = Path(tempfile.mkdtemp(prefix=".daam-raw-", dir=parent))
+    database = Path(found[0][0]).resolve() if found and found[0][0] else None
+    parent = database.parent if database else Path(tempfile.gettempdir())
+    prefix = f".daam-raw-{database.name}-" if database else ".daam-raw-memory-"
+    if database:
+        for stale in parent.glob(f"{glob.escape(prefix)}*"):
+            shutil.rmtree(stale, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
     try:
         yield folder
     finally:
