@@ -11,7 +11,7 @@ import logging
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from rich.console import Console
 from rich.progress import (
@@ -64,26 +64,18 @@ def shown(what: str, live: bool | None = None) -> Iterator[None]:
     logger = logging.getLogger(LOGGER)
     live = sys.stderr.isatty() if live is None else live
     previous = (logger.level, logger.propagate)
+    if live:
+        progress = Progress(TextColumn(f"[bold]{what}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            TextColumn("remaining"), TimeRemainingColumn(), TextColumn("{task.fields[status]}"),
+                            console=Console(stderr=True), transient=False)
+        handler, display = _BarHandler(progress, progress.add_task(what, total=None, status="")), progress
+    else:
+        handler, display = _LineHandler(sys.stderr), nullcontext()
     logger.setLevel(logging.INFO)
     logger.propagate = False
-    if not live:
-        handler = _LineHandler(sys.stderr)
-        logger.addHandler(handler)
-        try:
-            yield
-        finally:
-            logger.removeHandler(handler)
-            logger.setLevel(previous[0])
-            logger.propagate = previous[1]
-        return
-    progress = Progress(TextColumn(f"[bold]{what}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        TextColumn("remaining"), TimeRemainingColumn(), TextColumn("{task.fields[status]}"),
-                        console=Console(stderr=True), transient=False)
-    task = progress.add_task(what, total=None, status="")
-    handler = _BarHandler(progress, task)
     logger.addHandler(handler)
     try:
-        with progress:
+        with display:
             yield
     finally:
         logger.removeHandler(handler)
