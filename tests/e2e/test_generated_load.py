@@ -5,6 +5,7 @@ generator's own truth files (what it wrote, and what it broke)."""
 from __future__ import annotations
 
 import hashlib
+import math
 from pathlib import Path
 
 import duckdb
@@ -113,6 +114,51 @@ def truth_rows_of(landing: Path, rel: str) -> pd.DataFrame:
     return frame[frame["file_path"] == rel]
 
 
+def _active(ben: pd.DataFrame, year: str) -> pd.DataFrame:
+    """A school's active list rows, each with the month it is active from (enrolled_on, else September)."""
+    september = f"{year[:4]}-09"
+    enrolled = ben["enrolled_on"].fillna("").str[:7]
+    start = enrolled.where(enrolled > september, september)
+    return ben.assign(active_from=start)[ben["status"].fillna("active") == "active"]
+
+
+def _listed(active: pd.DataFrame, year: str) -> set[str]:
+    """Beneficiaries: active in at least one month of the year."""
+    return set(active.loc[active["active_from"] <= f"{int(year[:4]) + 1}-06", "massar_code"])
+
+
+def _kits_needed_next_year(students: pd.DataFrame, school: str, year: str, milieu: str, cycle: str | None) -> int:
+    """Year Y+1's kits at a school from its year-Y roster: repeaters stay, the others move up one
+    rank within the school's cycle, the entry level gets the least-squares trend of its new
+    entrants over the last (up to) 3 rosters of the directorate; kits by Y+1's rules if configured."""
+    roster = students[(students["school_code"] == school) & (students["school_year"] == year)]
+    if roster.empty:
+        return 0
+    mine = students[(students["school_code"] == school) & (students["school_year"] <= year)
+                    & (students["province_code"] == roster["province_code"].iloc[0])]
+    pupils = roster.groupby("level")["massar_code"].nunique()
+    repeaters = roster[roster["repeating"] == "true"].groupby("level")["massar_code"].nunique()
+    if not cycle:
+        cycle = pupils.groupby(pupils.index.map(lambda lv: S.levels[lv].cycle)).sum().idxmax()
+    forecast: dict[str, float] = {}
+    for level, n in pupils.items():
+        stay = repeaters.get(level, 0)
+        forecast[level] = forecast.get(level, 0) + stay
+        for up in (c for c, lv in S.levels.items() if lv.rank == S.levels[level].rank + 1 and lv.cycle == cycle):
+            forecast[up] = forecast.get(up, 0) + n - stay
+    entry = min((lv.rank, c) for c, lv in S.levels.items() if lv.cycle == cycle)[1]
+    history = sorted((int(y[:4]), rows.loc[(rows["level"] == entry) & (rows["repeating"] != "true"),
+                                           "massar_code"].nunique())
+                     for y, rows in mine.groupby("school_year"))[-3:]
+    xs, ys = [x for x, _ in history], [y for _, y in history]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    slope = (sum((x - mx) * (y - my) for x, y in history) / sum((x - mx) ** 2 for x in xs)) if len(xs) > 1 else 0
+    forecast[entry] = forecast.get(entry, 0) + max(0, math.floor(my + slope * (int(year[:4]) + 1 - mx) + 0.5))
+    next_year = f"{int(year[:4]) + 1}-{int(year[:4]) + 2}"
+    kits = S.programme_rules(next_year if next_year in S.school_years else year)["schoolbags"]["eligibility"]
+    return sum(v for level, v in forecast.items() if level in kits.get(milieu, {}))
+
+
 def expected_school_indicators(landing: Path) -> dict[tuple, float]:
     dropped = _dropped_files(landing)
     students = _accepted(landing, "students", dropped)
@@ -137,6 +183,22 @@ def expected_school_indicators(landing: Path) -> dict[tuple, float]:
     rules_y = {y: S.programme_rules(y) for y in YEARS}
     levels = {code: lv.cycle for code, lv in S.levels.items()}
     beneficiaries = _accepted(landing, "tayssir_beneficiaries", dropped)
+    schools = truth(landing, "schools")
+    # Tayssir targeting and next year's kits: from the roster, at every school that sent one
+    for (school, year, rt, _period) in sent:
+        if rt != "students":
+            continue
+        [ref] = schools[(schools["school_year"] == year) & (schools["school_code"] == school)].itertuples()
+        roster = students[(students["school_code"] == school) & (students["school_year"] == year)]
+        targeting, amounts = rules_y[year]["tayssir"]["targeting"], rules_y[year]["tayssir"]["monthly_amount_mad"]
+        eligible = {code for code, level in zip(roster["massar_code"], roster["level"])
+                    if level in amounts and ref.milieu in targeting.get(levels[level], [])}
+        ben = beneficiaries[(beneficiaries["school_code"] == school) & (beneficiaries["school_year"] == year)]
+        put(school, year, None, "tayssir_eligible_pupils", len(eligible))
+        put(school, year, None, "tayssir_exclusion_candidates", len(eligible - _listed(_active(ben, year), year)))
+        put(school, year, None, "schoolbag_kits_needed_next_year",
+            _kits_needed_next_year(students, school, year, ref.milieu, ref.cycle))
+
     attendance = _accepted(landing, "attendance", dropped)
     for (school, year, rt, _period) in sent:
         if rt != "tayssir_beneficiaries":
@@ -144,13 +206,8 @@ def expected_school_indicators(landing: Path) -> dict[tuple, float]:
         ben = beneficiaries[(beneficiaries["school_code"] == school) & (beneficiaries["school_year"] == year)]
         roster = students[(students["school_code"] == school) & (students["school_year"] == year)]
         level_of = dict(zip(roster["massar_code"], roster["level"]))
-        status = ben["status"].fillna("active")
-        september = f"{year[:4]}-09"
-        enrolled = ben["enrolled_on"].fillna("").str[:7]
-        start = enrolled.where(enrolled > september, september)
-        active = ben.assign(active_from=start)[status == "active"]
-        put(school, year, None, "tayssir_beneficiaries",
-            active.loc[active["active_from"] <= f"{int(year[:4]) + 1}-06", "massar_code"].nunique())
+        active = _active(ben, year)
+        put(school, year, None, "tayssir_beneficiaries", len(_listed(active, year)))
         amounts = rules_y[year]["tayssir"]["monthly_amount_mad"]
         limits = rules_y[year]["tayssir"]["max_unjustified_absence_days"]
         for month in S.months_of(year):
@@ -209,7 +266,6 @@ def expected_school_indicators(landing: Path) -> dict[tuple, float]:
             put(school, year, period, "canteen_meals_served", served)
             put(school, year, period, "canteen_cost_mad", served * rules_y[year]["canteen"]["meal_rate_mad"])
 
-    schools = truth(landing, "schools")
     for year in YEARS:
         snapshot = schools[schools["school_year"] == year]
         for s in snapshot.itertuples():
@@ -249,6 +305,8 @@ def test_school_indicators_equal_an_independent_computation(run):
     assert not wrong
     assert sum(v for (_, _, _, i), v in expected.items() if i == "tayssir_compliant_pupils") > 0
     assert sum(v for (_, _, _, i), v in expected.items() if i == "tayssir_paid_mad") > 0
+    for name in ("tayssir_exclusion_candidates", "schoolbag_kits_needed_next_year"):
+        assert sum(v for (_, _, _, i), v in expected.items() if i == name) > 0, name
 
 
 def test_every_level_equals_an_independent_computation(run):

@@ -157,3 +157,22 @@ def test_targeting_by_commune_sums_its_schools(db: Path):
 def test_boarding_grantees_against_capacity(db: Path):
     assert _q(db, """select school_code, boarding_capacity, internat_grantees, over_capacity
                      from mart.boarding_capacity""") == [(RURAL_COLLEGE, 1, 2, True)]
+
+
+def test_targeting_and_forecast_reach_the_indicators(db: Path):
+    """What the region and the nation see of targeting and of next year's kits: mart.indicators."""
+    names = ("tayssir_eligible_pupils", "tayssir_exclusion_candidates", "schoolbag_kits_needed_next_year")
+    rows = {(code, name): value for code, name, value in _q(db, """
+        select geo_code, indicator, value from mart.indicators
+        where school_year = $y and geo_level in ('school', 'national') and list_contains($n, indicator)""",
+        {"y": YEAR, "n": list(names)})}
+    # eligible and exclusion candidates as in test_targeting_inclusion_and_exclusion. Kits for
+    # 2023-24 (no repeaters; one year of history, so intake = this year's new 1AP / 1AC / TC pupils):
+    # rural primary 1AP 1 (intake) + 2AP 1 (P3) + 3AP 2 (P1, P4) + 4AP 1 (P2) = 5; rural collège
+    # 1AC 3 (intake), its 3 in 2AC get no kit; urban primary 3AP 1 (P8), 1AP intake 0; lycée: no kit
+    assert {code: [rows[(code, n)] for n in names] for code in (RURAL_PRIMARY, RURAL_COLLEGE, URBAN_PRIMARY,
+                                                                   URBAN_LYCEE, "MA")} == {
+        RURAL_PRIMARY: [4, 1, 5], RURAL_COLLEGE: [3, 1, 3], URBAN_PRIMARY: [0, 0, 1], URBAN_LYCEE: [0, 0, 0],
+        "MA": [7, 2, 9]}
+    kits = dict(_q(db, "select school_code, sum(kits_needed) from mart.schoolbag_forecast group by 1"))
+    assert kits == {code: rows[(code, names[2])] for code in kits}

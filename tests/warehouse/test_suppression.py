@@ -121,7 +121,8 @@ def test_every_indicator_of_indicators_sql_is_classified(rules):
 
 def test_rules_are_consistent(rules):
     assert rules.k == 5
-    assert rules.parts == (("enrolled_girls", "enrolled_pupils"),)
+    assert rules.parts == (("enrolled_girls", "enrolled_pupils"),
+                           ("tayssir_exclusion_candidates", "tayssir_eligible_pupils"))
     assert rules.year_sums == ()
     assert rules.derived["tayssir_entitlement_mad"] == ("tayssir_compliant_pupils",)
     assert {"files_expected", "files_received", "files_on_time", "canteen_meals_served"} <= set(rules.not_suppressed)

@@ -56,12 +56,28 @@ with received as (
            sum(paid_mad - due_mad) filter (class = 'amount_mismatch') as amount_mismatch_mad,
            count(*) filter (class = 'amount_mismatch') as amount_mismatch_count
     from mart.tayssir_reconciliation where school_year = $year and province_code = $province group by 1
+), targeting as (
+    select school_code, eligible_pupils, exclusion_candidates
+    from mart.tayssir_targeting where school_year = $year and province_code = $province
+), forecast as (
+    -- next year's kits, filed under the year whose roster they are forecast from
+    select school_code, sum(kits_needed) as kits_needed
+    from mart.schoolbag_forecast where school_year = $year and province_code = $province group by 1
 ), school_values as (
     select r.school_code, null as month, 'enrolled_pupils' as indicator, coalesce(e.pupils, 0) as value
     from yearly_reporters r left join enrolment e using (school_code) where r.record_type = 'students'
     union all
     select r.school_code, null, 'enrolled_girls', coalesce(e.girls, 0)
     from yearly_reporters r left join enrolment e using (school_code) where r.record_type = 'students'
+    union all
+    -- from the roster alone (eligibility by the year's rules, kits by the forecast): every school
+    -- that sent one, whether or not it sent a Tayssir list (not on a list is not a beneficiary)
+    select r.school_code, null, unnest(['tayssir_eligible_pupils', 'tayssir_exclusion_candidates',
+                                        'schoolbag_kits_needed_next_year']),
+           unnest([coalesce(t.eligible_pupils, 0), coalesce(t.exclusion_candidates, 0),
+                   coalesce(f.kits_needed, 0)])
+    from yearly_reporters r left join targeting t using (school_code) left join forecast f using (school_code)
+    where r.record_type = 'students'
     union all
     select r.school_code, null, 'tayssir_beneficiaries', coalesce(t.beneficiaries, 0)
     from yearly_reporters r left join tayssir_year t using (school_code) where r.record_type = 'tayssir_beneficiaries'
