@@ -1,7 +1,8 @@
 -- Outliers of one monitoring run ($run at $now): every school aggregate scored against its peers
 -- (the schools of the same school year, month and metric that share the attributes of
 -- $peer_group) with its metric's method (core.outlier_rule), then merged into ops.outlier keeping
--- the statuses people set. Groups under $min_peers schools are not assessed (but minmax bounds are).
+-- the statuses people set, their notes and who set them (`daam outlier`). Groups under $min_peers
+-- schools are not assessed (but minmax bounds are).
 
 -- School-level aggregates watched for outliers: one row per school, school year, month ('' for
 -- yearly metrics) and metric. A school contributes only where it reported (not reported is not 0).
@@ -74,7 +75,10 @@ from outlier_scores s
 where s.is_outlier and o.status = 'resolved' and o.school_year = s.school_year and o.month = s.month
   and o.school_code = s.school_code and o.metric = s.metric;
 
-insert into ops.outlier
+-- a new outlier: reviewed_by and reviewed_at stay null until a monitor follows it up (`daam outlier`)
+insert into ops.outlier (school_year, month, province_code, school_code, metric, value, method, threshold,
+                         lower_bound, upper_bound, score, peer_median, peers, status, first_seen_at,
+                         last_seen_at, resolved_at, last_run_id, note)
 select s.school_year, s.month, s.province_code, s.school_code, s.metric, s.value, s.method, s.threshold,
        s.lo, s.hi, s.score, s.peer_median, s.peers, 'open', $now, $now, null, $run, null
 from outlier_scores s
