@@ -20,6 +20,8 @@ from assets.resources import DEFAULT_LANDING, DEFAULT_WAREHOUSE
 from daam.config import load_settings
 from pipelines.cli_approval import add_parsers as add_approval_parsers
 from pipelines.cli_common import print_frame, print_products, secret_ok, warehouse_arg
+from pipelines.cli_outlier import add_parsers as add_outlier_parsers
+from pipelines.cli_report import add_parsers as add_report_parsers
 from pipelines.progress import shown
 
 DEMO_LANDING = "data/landing"
@@ -151,6 +153,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from warehouse.products import product_path
     from warehouse.report import headline_indicators
     from warehouse.schema import SQL
+    from warehouse.site.build import build_site, default_out
 
     landing, warehouse = Path(args.landing), Path(args.warehouse)
     # the demo's own secret, next to its warehouse, made once (levels.md: `make demo` creates it)
@@ -186,6 +189,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("\nQuality monitoring (outliers, history, Data Docs; then the products, with the approvals) ...")
     monitor_code = cmd_monitor(argparse.Namespace(warehouse=str(warehouse), verbose=False))
     code = code or monitor_code
+    site = default_out(warehouse) / "index.html"
+    if not site.exists():  # the monitoring run's publish step draws it; a failed step leaves it to us
+        build_site(warehouse, default_out(warehouse))
     print(f"\nWarehouse: {warehouse.resolve()}")
     print("Next: `.venv/bin/daam quality` prints the quality scorecard; `.venv/bin/daam feedback --out "
           "data/feedback` writes each school's feedback workbook.")
@@ -195,6 +201,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
           f"{national}', read_only=True).sql(\\\"select geo_code, geo_name_fr, value from mart.indicators "
           "where geo_level = 'province' and indicator = 'tayssir_beneficiaries' and school_year = '2022-2023' "
           "order by value desc\\\"))\"")
+    print(f"Reports (Arabic and French, open in a browser): {site}")
     return code
 
 
@@ -349,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     quality.set_defaults(func=cmd_quality)
 
     add_approval_parsers(sub)
+    add_outlier_parsers(sub)
+    add_report_parsers(sub)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -21,7 +21,9 @@ EXPECTED_ASSETS = sorted(
      # the drift of the signed units (warehouse/build/approval.py), then the snapshot
      "ops/approval_drift", "ops/approval_drift_file", "ops/published_snapshot",
      # the level products (warehouse/products.py), after the snapshot
-     "published/province_products", "published/region_products", "published/national_product"]
+     "published/province_products", "published/region_products", "published/national_product",
+     # the reports site (warehouse/site/), after the products
+     "published/report_site"]
     + [f"raw/{t}" for t in ("students", "tayssir_beneficiaries", "attendance", "schoolbags", "boarding_grants",
                              "canteen_meals", "tayssir_payments")]
     + [f"staging/{t}" for t in ("students", "tayssir_beneficiaries", "attendance", "schoolbags", "boarding_grants",
@@ -75,7 +77,7 @@ def test_jobs_and_partitions():
     publish = defs.resolve_job_def("publish_snapshot")
     assert {k.to_user_string() for k in publish.asset_layer.executable_asset_keys} == {
         "ops/approval_drift", "ops/approval_drift_file", "ops/published_snapshot", "published/province_products",
-        "published/region_products", "published/national_product"}
+        "published/region_products", "published/national_product", "published/report_site"}
 
 
 def test_schedules_and_sensors(monkeypatch):

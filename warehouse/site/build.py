@@ -1,0 +1,197 @@
+"""Build the reports site: `index.html`, one page per directorate, region and the nation in Arabic
+and French (`ar/…`, `fr/…`), a data dictionary per product kind, and the vendored styles and
+fonts (`static/`). Each page is made from its own product only, opened read-only.
+
+Products are checked first: one that is missing, or older than the warehouse it comes from, is
+rebuilt (`warehouse/products.py`) before any page is drawn from it, so a page never shows
+yesterday's numbers beside today's. Pages are written to a temporary name and renamed onto their
+final one, so a reader never opens half a page; the two cores draw pages in parallel."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import jinja2
+
+from daam.config import load_settings
+from warehouse.products import KINDS, ProductError, build_products, product_path, products_dir
+
+LANGS = ("ar", "fr")
+NATIONAL_CODE = "MA"
+SITE_FOLDER = "site"
+
+
+def default_out(warehouse: str | Path) -> Path:
+    """The site's default folder: `site/` next to the warehouse, beside `published/`."""
+    return Path(warehouse).resolve().parent / SITE_FOLDER
+
+
+class SiteError(ValueError):
+    """The site can not be built as asked (an unknown level or code, no warehouse); the message
+    says which, in words for the person who typed the command."""
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str
+    code: str
+
+    @property
+    def page(self) -> str:
+        return "national.html" if self.kind == "national" else f"{self.kind}-{self.code}.html"
+
+
+@dataclass
+class SiteReport:
+    out: Path
+    pages: list[Path] = field(default_factory=list)
+    rebuilt_products: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def index(self) -> Path:
+        return self.out / "index.html"
+
+
+def page_name(kind: str, code: str) -> str:
+    return Target(kind, code).page
+
+
+def _environment() -> jinja2.Environment:
+    folder = resources.files("warehouse.site") / "templates"
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)), autoescape=True,
+                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+
+
+def targets(warehouse: Path, level: str | None, code: str | None) -> list[Target]:
+    """The units to draw: all whose product exists or can be built, or the one asked for."""
+    settings = load_settings()
+    if level is not None and level not in KINDS:
+        raise SiteError(f"there is no level {level!r}: choose province, region or national")
+    if code is not None and level is None:
+        raise SiteError("--code needs --level (province or region)")
+    if level == "national":
+        if code not in (None, NATIONAL_CODE):
+            raise SiteError(f"the national level has no code {code!r} (leave --code out)")
+        return [Target("national", NATIONAL_CODE)]
+    known = {"province": settings.provinces, "region": {p.region_code for p in settings.provinces.values()}}
+    if code is not None:
+        if code not in known[level]:
+            word = "directorate (province)" if level == "province" else "region"
+            raise SiteError(f"there is no {word} with code {code!r} in configs/reference")
+        return [Target(level, code)]
+    kinds = (level,) if level else KINDS
+    out = []
+    for kind in kinds:
+        if kind == "national":
+            out.append(Target("national", NATIONAL_CODE))
+            continue
+        folder = products_dir(warehouse) / kind
+        out += [Target(kind, p.stem) for p in sorted(folder.glob("*.duckdb")) if p.stem in known[kind]]
+    return out
+
+
+def _stale(warehouse: Path, target: Target) -> bool:
+    path = product_path(warehouse, target.kind, None if target.kind == "national" else target.code)
+    return not path.exists() or path.stat().st_mtime < warehouse.stat().st_mtime
+
+
+def refresh_products(warehouse: Path, wanted: list[Target]) -> list[str]:
+    """Rebuild the products the pages need that are missing or older than the warehouse."""
+    stale = [t for t in wanted if _stale(warehouse, t)]
+    if not stale:
+        return []
+    kinds = {t.kind for t in stale}
+    if kinds & {"region", "national"}:  # one suppression pattern for both (warehouse/products.py)
+        kinds |= {"region", "national"}
+    kinds = tuple(k for k in KINDS if k in kinds)
+    provinces = sorted({t.code for t in stale if t.kind == "province"}) or None
+    try:
+        build_products(warehouse, provinces=provinces, kinds=kinds)
+    except (duckdb.IOException, ProductError) as exc:
+        names = ", ".join(str(product_path(warehouse, t.kind, None if t.kind == "national" else t.code))
+                          for t in stale)
+        raise SiteError(f"these products are missing or older than the warehouse and could not be rebuilt "
+                        f"({exc}): {names}. Run `daam publish` once no load is writing the warehouse.") from exc
+    return [f"{t.kind} {t.code}" for t in stale]
+
+
+def build_site(warehouse: str | Path, out: str | Path, level: str | None = None, code: str | None = None,
+               lang: str | None = None, school_year: str | None = None, workers: int | None = None) -> SiteReport:
+    """Build (or update) the site in `out` for the units asked; see the module's text."""
+    started = time.monotonic()
+    warehouse, out = Path(warehouse).resolve(), Path(out).resolve()
+    if not warehouse.exists():
+        raise SiteError(f"no warehouse at {warehouse}: load a landing zone first (`daam load`)")
+    if lang is not None and lang not in LANGS:
+        raise SiteError(f"there is no language {lang!r}: choose ar or fr")
+    wanted = targets(warehouse, level, code)
+    report = SiteReport(out, rebuilt_products=refresh_products(warehouse, wanted))
+    langs = (lang,) if lang else LANGS
+    for folder in ("ar", "fr"):
+        (out / folder).mkdir(parents=True, exist_ok=True)
+    _copy_static(out)
+    jobs = [(str(warehouse), t.kind, t.code, lg, school_year, str(out)) for t in wanted for lg in langs]
+    kinds = sorted({t.kind for t in wanted})
+    jobs += [(str(warehouse), f"dictionary:{k}", _any_code(warehouse, wanted, k), lg, None, str(out))
+             for k in kinds for lg in langs]
+    workers = workers or min(os.cpu_count() or 1, 2, len(jobs))
+    if workers > 1:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
+            report.pages = [Path(p) for p in pool.map(_draw, jobs)]
+    else:
+        report.pages = [Path(_draw(job)) for job in jobs]
+    _write(out / "index.html", _index(out))
+    report.seconds = round(time.monotonic() - started, 2)
+    return report
+
+
+def _any_code(warehouse: Path, wanted: list[Target], kind: str) -> str:
+    return next(t.code for t in wanted if t.kind == kind)
+
+
+def _draw(job: tuple) -> str:
+    """One page (a worker's task): open the product read-only, read, render, write."""
+    from warehouse.site.render import render_dictionary, render_page
+
+    warehouse, kind, code, lang, school_year, out = job
+    if kind.startswith("dictionary:"):
+        kind = kind.split(":", 1)[1]
+        path = Path(out) / lang / f"dictionary-{kind}.html"
+        html = render_dictionary(_environment(), _product(Path(warehouse), kind, code), kind, lang)
+    else:
+        path = Path(out) / lang / page_name(kind, code)
+        html = render_page(_environment(), _product(Path(warehouse), kind, code), kind, code, lang, school_year)
+    _write(path, html)
+    return str(path)
+
+
+def _product(warehouse: Path, kind: str, code: str) -> Path:
+    return product_path(warehouse, kind, None if kind == "national" else code)
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _copy_static(out: Path) -> None:
+    source = Path(str(resources.files("warehouse.site") / "static"))
+    shutil.copytree(source, out / "static", dirs_exist_ok=True)
+
+
+def _index(out: Path) -> str:
+    """The entry page: every report present in `out`, both languages, and the dictionaries."""
+    from warehouse.site.render import render_index
+
+    return render_index(_environment(), out, datetime.now())

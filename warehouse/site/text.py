@@ -1,0 +1,77 @@
+"""The reports' words and numbers in Arabic and French: page text from configs/report.yaml, numbers
+and month names from Babel's Moroccan locales (ar_MA, fr_MA: Western digits, the locale's
+separators), and the same separators handed to Vega so chart axes read like the page."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+
+from babel.dates import get_month_names
+from babel.numbers import format_decimal, format_percent, get_decimal_symbol, get_group_symbol
+
+from daam.config import _yaml
+
+LANGS = ("ar", "fr")
+# Suppressed values are shown as this flag (levels.md section 3), never as a number.
+FLAG = "c"
+
+
+@cache
+def report_config() -> dict:
+    return _yaml("report.yaml")
+
+
+@dataclass(frozen=True)
+class Words:
+    """Everything a page needs to speak `lang`."""
+
+    lang: str
+
+    @property
+    def locale(self) -> str:
+        return report_config()["locales"][self.lang]
+
+    @property
+    def rtl(self) -> bool:
+        return self.lang == "ar"
+
+    def __call__(self, key: str, **values) -> str:
+        """The page text `key` (configs/report.yaml), with `{name}` placeholders filled."""
+        text = report_config()["text"][key][self.lang]
+        return text.format(**values) if values else text
+
+    def number(self, value: float | None, decimals: int = 0) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "–"
+        pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+        return format_decimal(value, format=pattern, locale=self.locale)
+
+    def percent(self, value: float | None, decimals: int = 1) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "–"
+        return format_percent(value, format="#,##0." + "0" * decimals + "%", locale=self.locale)
+
+    def signed_percent(self, value: float) -> str:
+        text = self.percent(abs(value))
+        return ("+" if value >= 0 else "−") + text
+
+    def month(self, month: str) -> str:
+        """'2022-10' → 'octobre 2022' / 'أكتوبر 2022'."""
+        year, number = month.split("-")
+        return f"{month_names(self.locale)[int(number)]} {year}"
+
+    def short_month(self, month: str) -> str:
+        """'2022-10' → the month's name alone (chart axes: the school year is in the title)."""
+        return month_names(self.locale)[int(month.split("-")[1])]
+
+    def d3_locale(self) -> dict:
+        """Vega's number format locale (d3-format), with Babel's separators."""
+        return {"decimal": get_decimal_symbol(self.locale), "thousands": get_group_symbol(self.locale),
+                "grouping": [3], "currency": ["", " MAD"]}
+
+
+@cache
+def month_names(locale: str) -> dict[int, str]:
+    return dict(get_month_names("wide", locale=locale))
