@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from daam.secret import create_secret
+from tests.browser.fixtures import browser, open_visit  # noqa: F401  (one browser for every folder)
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")

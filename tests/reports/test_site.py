@@ -16,6 +16,7 @@ import pytest
 
 from pipelines.cli import main as daam
 from tests.reports.conftest import PROVINCES, REGION, YEARS
+from warehouse.follow_up import list_outliers
 from warehouse.products import product_path
 from warehouse.site.build import build_site
 from warehouse.site.pages import SCHOOL_INDICATORS
@@ -201,6 +202,16 @@ def test_a_stale_or_missing_product_is_rebuilt_before_its_page(site, tmp_path, c
     assert (tmp_path / "t" / "ar" / f"province-{PROVINCES[1]}.html").exists()
     assert not (tmp_path / "t" / "fr" / f"province-{PROVINCES[1]}.html").exists()
 
+    # a product made by an older daam, without a table the page reads, is rebuilt too
+    product.chmod(0o644)
+    with duckdb.connect(str(product)) as con:
+        con.execute("drop table mart.submission_month")
+    assert daam(["report", "--warehouse", str(site.warehouse), "--out", str(tmp_path / "u"), "--level",
+                 "province", "--code", PROVINCES[1]]) == 0
+    assert f"rebuilt 1 missing or stale product(s) first: province {PROVINCES[1]}" in capsys.readouterr().out
+    with duckdb.connect(str(product), read_only=True) as con:
+        assert con.execute("select count(*) from mart.submission_month").fetchall()[0][0] > 0
+
 
 def test_the_dictionary_lists_every_table_and_indicator_of_its_product(site):
     for kind, code, _ in UNITS[:3]:
@@ -214,3 +225,23 @@ def test_the_dictionary_lists_every_table_and_indicator_of_its_product(site):
             assert tables - {"ops.product"} <= documented, tables - documented
             assert indicators <= set(re.findall(r'id="indicator-(\w+)"', html))
         assert Path(site.page("ar", f"dictionary-{kind}.html")).read_text(encoding="utf-8").count("dir=\"rtl\"") == 1
+
+
+def test_an_outliers_follow_up_status_reaches_the_reports(site):
+    """`daam outlier confirm` republishes: the directorate's and the region's pages then show the
+    outlier as confirmed, with who reviewed it and the note."""
+    with duckdb.connect(str(site.warehouse), read_only=True) as con:
+        outliers = list_outliers(con, school_year=YEARS[-1])
+    assert len(outliers) > 0
+    first = outliers.iloc[0]
+    page = f"province-{first['province']}.html"
+    before = site.page("fr", page).read_text(encoding="utf-8")
+    assert "monitor-110" not in before and ">ouverte<" in before
+    assert daam(["outlier", "confirm", first["id"], "--warehouse", str(site.warehouse), "--by", "monitor-110",
+                 "--note", "école appelée le 3 décembre"]) == 0
+    for name in (page, f"region-{REGION}.html"):
+        html = unescape(site.page("fr", name).read_text(encoding="utf-8"))
+        table = re.search(r'data-table="outliers">(.*?)</table>', html, re.DOTALL).group(1)
+        row = next(r for r in re.findall(r"<tr>(.*?)</tr>", table, re.DOTALL) if f"({first['school']})" in r
+                   and ">confirmée<" in r)
+        assert "monitor-110" in row and "école appelée le 3 décembre" in row

@@ -10,7 +10,6 @@ import duckdb
 import pytest
 
 from tests.browser import harness
-from tests.browser.conftest import browser, open_visit  # noqa: F401  (fixtures)
 from tests.reports.conftest import PROVINCES, REGION, YEARS
 from warehouse.products import product_path
 from warehouse.site.pages import SCHOOL_INDICATORS
@@ -27,7 +26,7 @@ def _pages(site) -> list:
     return sorted(site.out.rglob("*.html"))
 
 
-def test_every_page_loads_offline_draws_its_charts_and_fits(site, open_visit):  # noqa: F811
+def test_every_page_loads_offline_draws_its_charts_and_fits(site, open_visit):
     pages = _pages(site)
     assert len(pages) == 1 + 2 * (len(UNITS) + 3)
     charts = 0
@@ -54,7 +53,7 @@ def test_every_page_loads_offline_draws_its_charts_and_fits(site, open_visit):  
     assert charts >= len(UNITS) * 2 * 2 * 10
 
 
-def test_headline_numbers_read_as_the_products_values(site, open_visit):  # noqa: F811
+def test_headline_numbers_read_as_the_products_values(site, open_visit):
     checked = 0
     for name, (kind, code) in UNITS.items():
         with duckdb.connect(str(product_path(site.warehouse, kind, None if kind == "national" else code)),
@@ -74,7 +73,7 @@ def test_headline_numbers_read_as_the_products_values(site, open_visit):  # noqa
     assert checked == len(UNITS) * 2 * 8
 
 
-def test_a_suppressed_cell_shows_the_flag_in_the_browser(site, open_visit):  # noqa: F811
+def test_a_suppressed_cell_shows_the_flag_in_the_browser(site, open_visit):
     with duckdb.connect(str(product_path(site.warehouse, "region", REGION)), read_only=True) as con:
         school, indicator = con.execute(
             "select geo_code, indicator from mart.indicators where suppressed and geo_level = 'school' and "

@@ -2,9 +2,10 @@
 and French (`ar/…`, `fr/…`), a data dictionary per product kind, and the vendored styles and
 fonts (`static/`). Each page is made from its own product only, opened read-only.
 
-Products are checked first: one that is missing, or older than the warehouse it comes from, is
-rebuilt (`warehouse/products.py`) before any page is drawn from it, so a page never shows
-yesterday's numbers beside today's. Pages are written to a temporary name and renamed onto their
+Products are checked first: one that is missing, older than the warehouse it comes from, or made
+by an older daam (a table its kind publishes is missing) is rebuilt (`warehouse/products.py`)
+before any page is drawn from it, so a page never shows yesterday's numbers beside today's. A page
+that still can not be drawn is named in the error; the other pages are written. Pages are written to a temporary name and renamed onto their
 final one, so a reader never opens half a page; the two cores draw pages in parallel."""
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import jinja2
 
 from daam.config import load_settings
 from warehouse.products import KINDS, ProductError, build_products, product_path, products_dir
+from warehouse.registry import registry
+from warehouse.schema import ensure_schema
 
 LANGS = ("ar", "fr")
 NATIONAL_CODE = "MA"
@@ -101,8 +104,18 @@ def targets(warehouse: Path, level: str | None, code: str | None) -> list[Target
 
 
 def _stale(warehouse: Path, target: Target) -> bool:
+    """Missing, older than the warehouse, or made by an older daam (a table of the registry's
+    audience for its kind is missing: the page would read what is not there)."""
     path = product_path(warehouse, target.kind, None if target.kind == "national" else target.code)
-    return not path.exists() or path.stat().st_mtime < warehouse.stat().st_mtime
+    if not path.exists() or path.stat().st_mtime < warehouse.stat().st_mtime:
+        return True
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            held = {f"{s}.{t}" for s, t in con.execute(
+                "select table_schema, table_name from information_schema.tables").fetchall()}
+    except duckdb.Error:
+        return True
+    return not {m.name for m in registry().visible_to(target.kind)} <= held
 
 
 def refresh_products(warehouse: Path, wanted: list[Target]) -> list[str]:
@@ -116,8 +129,10 @@ def refresh_products(warehouse: Path, wanted: list[Target]) -> list[str]:
     kinds = tuple(k for k in KINDS if k in kinds)
     provinces = sorted({t.code for t in stale if t.kind == "province"}) or None
     try:
+        with duckdb.connect(str(warehouse)) as con:  # a warehouse of an older daam gains the new views
+            ensure_schema(con, keys=False)
         build_products(warehouse, provinces=provinces, kinds=kinds)
-    except (duckdb.IOException, ProductError) as exc:
+    except (duckdb.Error, ProductError) as exc:
         names = ", ".join(str(product_path(warehouse, t.kind, None if t.kind == "national" else t.code))
                           for t in stale)
         raise SiteError(f"these products are missing or older than the warehouse and could not be rebuilt "
@@ -147,9 +162,14 @@ def build_site(warehouse: str | Path, out: str | Path, level: str | None = None,
     workers = workers or min(os.cpu_count() or 1, 2, len(jobs))
     if workers > 1:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
-            report.pages = [Path(p) for p in pool.map(_draw, jobs)]
+            drawn = list(pool.map(_draw, jobs))
     else:
-        report.pages = [Path(_draw(job)) for job in jobs]
+        drawn = [_draw(job) for job in jobs]
+    failed = [d for d in drawn if d.startswith("!")]
+    if failed:
+        raise SiteError("these pages could not be drawn (the pages before them are written):\n  "
+                        + "\n  ".join(d[1:] for d in failed))
+    report.pages = [Path(d) for d in drawn]
     _write(out / "index.html", _index(out))
     report.seconds = round(time.monotonic() - started, 2)
     return report
@@ -164,13 +184,15 @@ def _draw(job: tuple) -> str:
     from warehouse.site.render import render_dictionary, render_page
 
     warehouse, kind, code, lang, school_year, out = job
-    if kind.startswith("dictionary:"):
-        kind = kind.split(":", 1)[1]
-        path = Path(out) / lang / f"dictionary-{kind}.html"
-        html = render_dictionary(_environment(), _product(Path(warehouse), kind, code), kind, lang)
-    else:
-        path = Path(out) / lang / page_name(kind, code)
-        html = render_page(_environment(), _product(Path(warehouse), kind, code), kind, code, lang, school_year)
+    dictionary = kind.startswith("dictionary:")
+    kind = kind.removeprefix("dictionary:")
+    product = _product(Path(warehouse), kind, code)
+    path = Path(out) / lang / (f"dictionary-{kind}.html" if dictionary else page_name(kind, code))
+    try:
+        html = (render_dictionary(_environment(), product, kind, lang) if dictionary
+                else render_page(_environment(), product, kind, code, lang, school_year))
+    except (duckdb.Error, ValueError, KeyError) as exc:  # one page's problem never stops the others
+        return f"!{path.relative_to(out)} from {product}: {type(exc).__name__}: {str(exc).splitlines()[0]}"
     _write(path, html)
     return str(path)
 

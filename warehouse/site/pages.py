@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -19,6 +20,15 @@ RECONCILIATION = ("paid_as_due", "unpaid_due", "paid_not_due", "amount_mismatch"
 # The region page's table of its schools: the analyst's drill-down, suppressed cells flagged.
 SCHOOL_INDICATORS = ("enrolled_pupils", "enrolled_girls", "tayssir_beneficiaries", "schoolbag_kits_distributed",
                      "boarding_grantees")
+
+
+class Value(NamedTuple):
+    """One row of mart.indicators as a page reads it."""
+
+    month: str | None
+    value: float | None
+    suppressed: bool
+    state: str
 
 
 @dataclass
@@ -77,6 +87,12 @@ class Page:
         self.year, self.previous = data.school_year, previous_year(data.school_year)
         self.months = school_months(self.year)
         self.own = ind[(ind["geo_level"] == data.own_level) & (ind["geo_code"] == data.code)]
+        # one lookup per value instead of a scan of the product's rows: a directorate page reads ~2,000
+        self._rows: dict[tuple, list[Value]] = {}
+        for r in zip(ind["indicator"], ind["school_year"], ind["geo_level"], ind["geo_code"], ind["month"],
+                     ind["value"], ind["suppressed"], ind["approval_state"], strict=True):
+            month = r[4] if isinstance(r[4], str) else None
+            self._rows.setdefault(r[:4], []).append(Value(month, r[5], bool(r[6]), r[7]))
         self.names = {(r.geo_level, r.geo_code): (r.name_ar if words.lang == "ar" else r.name_fr)
                       for r in data.units.itertuples()}
 
@@ -84,15 +100,15 @@ class Page:
     def name(self, level: str, code: str) -> str:
         return self.names.get((level, code)) or code
 
-    def cell(self, rows: pd.DataFrame, fmt: str = "number") -> Cell:
+    def cell(self, rows: list[Value], fmt: str = "number") -> Cell:
         """One published value, or the sum of a monthly indicator's months: suppressed when any part
         is, provisional when any part is, missing when there is no row."""
-        if rows.empty:
+        if not rows:
             return Cell("–", numeric=True)
-        provisional = bool((rows["approval_state"] == "provisional").any())
-        if rows["suppressed"].any() or rows["value"].isna().any():
+        provisional = any(r.state == "provisional" for r in rows)
+        if any(r.suppressed or _missing(r.value) for r in rows):
             return Cell(FLAG, numeric=True, suppressed=True, provisional=provisional)
-        value = float(rows["value"].sum())
+        value = float(sum(r.value for r in rows))
         return Cell(self.format(value, fmt), numeric=True, provisional=provisional, raw=value)
 
     def format(self, value: float | None, fmt: str = "number") -> str:
@@ -101,15 +117,12 @@ class Page:
         return self.w.number(value, 1 if fmt == "decimal" else 0)
 
     def value_rows(self, indicator: str, year: str | None = None, level: str | None = None,
-                   code: str | None = None, month: str | None = None) -> pd.DataFrame:
-        ind = self.data.indicators
-        mask = (ind["indicator"] == indicator) & (ind["school_year"] == (year or self.year))
-        mask &= ind["geo_level"] == (level or self.data.own_level)
-        if code is not None or level is None:
-            mask &= ind["geo_code"] == (code if code is not None else self.data.code)
-        if month is not None:
-            mask &= ind["month"] == month
-        return ind[mask]
+                   code: str | None = None, month: str | None = None) -> list[Value]:
+        """The product's values of one indicator, school year and unit (default: the page's own), one
+        month or all of them."""
+        key = (indicator, year or self.year, level or self.data.own_level, code if level else self.data.code)
+        rows = self._rows.get(key, [])
+        return [r for r in rows if r.month == month] if month is not None else rows
 
     def label(self, indicator: str) -> str:
         entry = self.catalogue.get(indicator)
@@ -328,11 +341,11 @@ class Page:
                 figure.svg = charts.heatmap(shown.assign(unit=pd.Categorical(shown["unit"], order)), "month_label",
                                             "unit", measure, w, columns=[w.short_month(m) for m in self.months],
                                             title=w(measure))
-            pivot = sub.pivot_table(index="unit", columns="month", values=measure, aggfunc="first")
-            rows = [[self._text(unit)] + [Cell(w.percent(pivot.at[unit, m]), True, raw=pivot.at[unit, m])
-                                          if m in pivot.columns and not _missing(pivot.at[unit, m])
-                                          else Cell("–", True) for m in self.months]
-                    for unit in pivot.index]
+            values = {(u, m): v for u, m, v in zip(sub["unit"], sub["month"], sub[measure], strict=True)
+                      if not _missing(v)}
+            rows = [[self._text(unit)] + [Cell(w.percent(values[unit, m]), True, raw=values[unit, m])
+                                          if (unit, m) in values else Cell("–", True) for m in self.months]
+                    for unit in sorted(set(sub["unit"]))]
             figure.table = self._table(f"{measure}_map", [w("unit")] + [w.short_month(m) for m in self.months],
                                        rows)
             section.figures.append(figure)

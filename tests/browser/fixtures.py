@@ -2,8 +2,9 @@
 
 The browser is Debian's chromium (`.ci/chromium.sh` installs it; DAAM_CHROMIUM names another one).
 Without it the browser tests are skipped, unless CI_REQUIRE_BROWSER=1 (set by `.ci/run`), where a
-missing Chromium fails them instead: CI can not skip them silently. Tests outside tests/browser get
-these fixtures with `from tests.browser.conftest import browser, open_visit  # noqa: F401`.
+missing Chromium fails them instead: CI can not skip them silently. tests/conftest.py imports these
+fixtures, so every test folder shares the one session browser (two would be two Playwright
+instances, which the sync API refuses).
 """
 
 from __future__ import annotations
