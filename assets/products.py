@@ -21,6 +21,7 @@ def _result(report: ProductsReport, kind: str) -> MaterializeResult:
     products = report.by_kind(kind)
     metadata = {
         "products": len(products),
+        "rewritten": sum(not p.reused for p in products),  # the others held exactly these rows already
         "paths": MetadataValue.json({p.code: str(p.path) for p in products}),
         "size_bytes": sum(p.size_bytes for p in products),
         "seconds": report.seconds,

@@ -18,7 +18,9 @@ def report_site(context: AssetExecutionContext, warehouse: Warehouse) -> Materia
     values shown as their flag, provisional values marked), with charts rendered to SVG at build
     time so the pages work offline; a data dictionary per product kind."""
     report = build_site(warehouse.database, default_out(warehouse.database))
-    context.log.info(f"{len(report.pages)} page(s) in {report.seconds} s: {report.index}")
+    context.log.info(f"{len(report.pages)} page(s), {report.unchanged} unchanged, in {report.seconds} s: "
+                     f"{report.index}")
     return MaterializeResult(metadata={
-        "pages": len(report.pages), "seconds": report.seconds, "index": MetadataValue.path(str(report.index)),
+        "pages": len(report.pages), "unchanged": report.unchanged, "seconds": report.seconds,
+        "index": MetadataValue.path(str(report.index)),
     })

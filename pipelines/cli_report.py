@@ -35,7 +35,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if report.rebuilt_products:
         print(f"rebuilt {len(report.rebuilt_products)} missing or stale product(s) first: "
               + ", ".join(report.rebuilt_products))
-    print(f"{len(report.pages)} page(s) written in {report.seconds} s")
+    print(f"{len(report.pages) - report.unchanged} page(s) drawn, {report.unchanged} unchanged (same product rows, "
+          f"same code) in {report.seconds} s")
     print(f"Reports: {report.index}")
     return 0
 

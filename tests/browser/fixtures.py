@@ -1,10 +1,10 @@
-"""Chromium for the browser tests: one browser per session, one context per page.
+"""Chromium for the browser tests: one browser per test module, one context per page.
 
 The browser is Debian's chromium (`.ci/chromium.sh` installs it; DAAM_CHROMIUM names another one).
 Without it the browser tests are skipped, unless CI_REQUIRE_BROWSER=1 (set by `.ci/run`), where a
 missing Chromium fails them instead: CI can not skip them silently. tests/conftest.py imports these
-fixtures, so every test folder shares the one session browser (two would be two Playwright
-instances, which the sync API refuses).
+fixtures, so every test folder uses the same definition (two definitions alive at once would be
+two Playwright instances, which the sync API refuses).
 """
 
 from __future__ import annotations
@@ -30,9 +30,11 @@ def no_chromium() -> str:
             "to a Chromium binary)")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless and offline, for the whole session."""
+    """Debian's Chromium, headless and offline, for one test module: Playwright's sync API keeps
+    an event loop in the main thread while it runs, which the Dagster runs of the other modules
+    must not inherit."""
     exe = harness.chromium_executable()
     if exe is None:
         if os.environ.get(REQUIRE_ENV) == "1":

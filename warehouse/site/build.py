@@ -10,6 +10,7 @@ final one, so a reader never opens half a page; the two cores draw pages in para
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import shutil
@@ -17,6 +18,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -24,6 +26,7 @@ import duckdb
 import jinja2
 
 from daam.config import load_settings
+from warehouse.fingerprint import code_fingerprint
 from warehouse.products import KINDS, ProductError, build_products, product_path, products_dir
 from warehouse.registry import registry
 from warehouse.schema import ensure_schema
@@ -57,6 +60,7 @@ class Target:
 class SiteReport:
     out: Path
     pages: list[Path] = field(default_factory=list)
+    unchanged: int = 0  # pages kept as they were: same product rows, same code
     rebuilt_products: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -155,9 +159,10 @@ def build_site(warehouse: str | Path, out: str | Path, level: str | None = None,
     for folder in ("ar", "fr"):
         (out / folder).mkdir(parents=True, exist_ok=True)
     _copy_static(out)
-    jobs = [(str(warehouse), t.kind, t.code, lg, school_year, str(out)) for t in wanted for lg in langs]
+    site = site_fingerprint()
+    jobs = [(str(warehouse), t.kind, t.code, lg, school_year, str(out), site) for t in wanted for lg in langs]
     kinds = sorted({t.kind for t in wanted})
-    jobs += [(str(warehouse), f"dictionary:{k}", _any_code(warehouse, wanted, k), lg, None, str(out))
+    jobs += [(str(warehouse), f"dictionary:{k}", _any_code(warehouse, wanted, k), lg, None, str(out), site)
              for k in kinds for lg in langs]
     workers = workers or min(os.cpu_count() or 1, 2, len(jobs))
     if workers > 1:
@@ -169,7 +174,8 @@ def build_site(warehouse: str | Path, out: str | Path, level: str | None = None,
     if failed:
         raise SiteError("these pages could not be drawn (the pages before them are written):\n  "
                         + "\n  ".join(d[1:] for d in failed))
-    report.pages = [Path(d) for d in drawn]
+    report.pages = [Path(d.lstrip("=")) for d in drawn]
+    report.unchanged = sum(d.startswith("=") for d in drawn)
     _write(out / "index.html", _index(out))
     report.seconds = round(time.monotonic() - started, 2)
     return report
@@ -179,18 +185,52 @@ def _any_code(warehouse: Path, wanted: list[Target], kind: str) -> str:
     return next(t.code for t in wanted if t.kind == kind)
 
 
+@cache
+def site_fingerprint() -> str:
+    """Hash of what shapes a page besides its product: the code and configs (code_fingerprint)
+    and the site's templates, styles and fonts."""
+    h = hashlib.sha256(code_fingerprint().encode())
+    for path in sorted(Path(str(resources.files("warehouse.site"))).rglob("*")):
+        if path.is_file() and path.suffix in (".html", ".css", ".woff2"):
+            h.update(path.name.encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _source_key(product: Path, site: str, *parts: str | None) -> str | None:
+    """What a page is made from: the product's input fingerprint, the site's code, the page's
+    arguments. None when the product recorded no fingerprint (the page is then always drawn)."""
+    try:
+        with duckdb.connect(str(product), read_only=True) as con:
+            fingerprint = con.execute("select input_fingerprint from ops.product").fetchall()[0][0]
+    except (duckdb.Error, IndexError):
+        return None
+    return hashlib.sha256("|".join([fingerprint, site, *(p or "" for p in parts)]).encode()).hexdigest()
+
+
+def _unchanged(path: Path, key: str | None) -> bool:
+    if key is None or not path.exists():
+        return False
+    with path.open(encoding="utf-8") as fh:
+        return f'<meta name="daam-source" content="{key}">' in fh.read(4096)
+
+
 def _draw(job: tuple) -> str:
-    """One page (a worker's task): open the product read-only, read, render, write."""
+    """One page (a worker's task): open the product read-only, read, render, write; a page whose
+    product and code are those it was drawn from is kept ('=' before its path)."""
     from warehouse.site.render import render_dictionary, render_page
 
-    warehouse, kind, code, lang, school_year, out = job
+    warehouse, kind, code, lang, school_year, out, site = job
     dictionary = kind.startswith("dictionary:")
     kind = kind.removeprefix("dictionary:")
     product = _product(Path(warehouse), kind, code)
     path = Path(out) / lang / (f"dictionary-{kind}.html" if dictionary else page_name(kind, code))
+    key = _source_key(product, site, "dictionary" if dictionary else "page", kind, code, lang, school_year)
+    if _unchanged(path, key):
+        return f"={path}"
     try:
-        html = (render_dictionary(_environment(), product, kind, lang) if dictionary
-                else render_page(_environment(), product, kind, code, lang, school_year))
+        html = (render_dictionary(_environment(), product, kind, lang, key) if dictionary
+                else render_page(_environment(), product, kind, code, lang, school_year, key))
     except (duckdb.Error, ValueError, KeyError) as exc:  # one page's problem never stops the others
         return f"!{path.relative_to(out)} from {product}: {type(exc).__name__}: {str(exc).splitlines()[0]}"
     _write(path, html)

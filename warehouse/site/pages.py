@@ -86,7 +86,6 @@ class Page:
         ind = data.indicators
         self.year, self.previous = data.school_year, previous_year(data.school_year)
         self.months = school_months(self.year)
-        self.own = ind[(ind["geo_level"] == data.own_level) & (ind["geo_code"] == data.code)]
         # one lookup per value instead of a scan of the product's rows: a directorate page reads ~2,000
         self._rows: dict[tuple, list[Value]] = {}
         for r in zip(ind["indicator"], ind["school_year"], ind["geo_level"], ind["geo_code"], ind["month"],

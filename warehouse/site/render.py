@@ -20,7 +20,8 @@ PAGE = re.compile(r"^(national|region-(?P<region>\w+)|province-(?P<province>\w+)
 
 def _frame(words: Words, **values) -> dict:
     lang = words.lang
-    return {"lang": lang, "rtl": words.rtl, "w": words, "root": "../", "other_lang": OTHER[lang], **values}
+    return {"lang": lang, "rtl": words.rtl, "w": words, "root": "../", "other_lang": OTHER[lang],
+            "source_key": None, **values}
 
 
 def _connect(path: Path) -> duckdb.DuckDBPyConnection:
@@ -33,7 +34,7 @@ def unit_title(words: Words, kind: str, product: dict) -> str:
 
 
 def render_page(env: jinja2.Environment, product: Path, kind: str, code: str, lang: str,
-                school_year: str | None) -> str:
+                school_year: str | None, source_key: str | None = None) -> str:
     """The report of one unit in one language, for `school_year` (default: the product's latest)."""
     words = Words(lang)
     with _connect(product) as con:
@@ -45,7 +46,8 @@ def render_page(env: jinja2.Environment, product: Path, kind: str, code: str, la
         return env.get_template("page.html").render(**_frame(
             words, title=words("level_" + kind), school_year=school_year or "–", last_month=None, built_at="–",
             years=[], k=None, has_data=False, headlines=[], sections=[], footer="",
-            other_href=f"../{OTHER[lang]}/{page_file}", dictionary_href=f"dictionary-{kind}.html"))
+            other_href=f"../{OTHER[lang]}/{page_file}", dictionary_href=f"dictionary-{kind}.html",
+            source_key=source_key))
     page = Page(data, words)
     last = data.last_complete_month()
     built = data.product.get("built_at")
@@ -53,14 +55,15 @@ def render_page(env: jinja2.Environment, product: Path, kind: str, code: str, la
         words, title=unit_title(words, kind, data.product), school_year=data.school_year,
         last_month=words.month(last) if last else None,
         built_at=built.strftime("%Y-%m-%d %H:%M") if hasattr(built, "strftime") else "–",
-        years=[], k=data.product.get("suppression_k") if kind != "province" else None,
+        years=data.years, k=data.product.get("suppression_k") if kind != "province" else None,
         has_data=data.has_data, headlines=page.headlines() if data.has_data else [],
         sections=page.sections() if data.has_data else [],
         footer=words("source"), other_href=f"../{OTHER[lang]}/{page_file}",
-        dictionary_href=f"dictionary-{kind}.html"))
+        dictionary_href=f"dictionary-{kind}.html", source_key=source_key))
 
 
-def render_dictionary(env: jinja2.Environment, product: Path, kind: str, lang: str) -> str:
+def render_dictionary(env: jinja2.Environment, product: Path, kind: str, lang: str,
+                      source_key: str | None = None) -> str:
     """The data dictionary of a product kind: its tables (from the registry) and every indicator
     with its definition, unit, periodicity and programme rules per school year (from the product)."""
     words = Words(lang)
@@ -69,12 +72,13 @@ def render_dictionary(env: jinja2.Environment, product: Path, kind: str, lang: s
         indicators = [{
             "name": i.name, "label": i.label[lang], "definition": i.definition[lang],
             "unit": unit_names[i.unit][lang], "period": words("per_month" if i.period == "month" else "per_year"),
+            "grain": words("grain_month" if i.period == "month" else "grain_year"),
             "programme": programme_names[i.programme][lang], "rules": indicator_rules(con, i, lang),
         } for i in indicator_catalogue().values()]
     return env.get_template("dictionary.html").render(**_frame(
         words, title=f"{words('dictionary_of')} — {words('levels_' + kind)}", indicators=indicators,
         tables=product_tables(kind, lang), footer=words("source"),
-        other_href=f"../{OTHER[lang]}/dictionary-{kind}.html", dictionary_href=None))
+        other_href=f"../{OTHER[lang]}/dictionary-{kind}.html", dictionary_href=None, source_key=source_key))
 
 
 def render_index(env: jinja2.Environment, out: Path, now: datetime) -> str:
@@ -94,6 +98,7 @@ def render_index(env: jinja2.Environment, out: Path, now: datetime) -> str:
                     for k in ("province", "region", "national") if (out / "fr" / f"dictionary-{k}.html").exists()]
     return env.get_template("index.html").render(
         lang="fr", rtl=False, w=words, root="", other_lang="ar", other_href=None, dictionary_href=None,
+        source_key=None,
         title=words("site_title"), footer=words("generated", at=now.strftime("%Y-%m-%d %H:%M")),
         groups=[{"level": k, "title": words("levels_" + k), "units": v} for k, v in groups.items() if v],
         dictionaries=dictionaries)

@@ -1,0 +1,64 @@
+"""A product is rewritten only when its rows change (warehouse/products.py, input fingerprint):
+after a publish with nothing new every file is kept (only touched), and a change in one
+directorate rewrites that directorate's product, its region's and the nation's, and no other. The
+reports follow: a page is redrawn only when its product's rows (or the code) changed."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+
+import duckdb
+
+from tests.reports.conftest import PROVINCES, REGION
+from warehouse.products import build_products, product_path
+from warehouse.site.build import build_site
+
+
+def _digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_only_the_products_whose_rows_changed_are_rewritten(site, tmp_path):
+    shutil.copytree(site.warehouse.parent, tmp_path / "data", ignore=shutil.ignore_patterns("site", "*.wal"))
+    warehouse = tmp_path / "data" / site.warehouse.name
+    paths = {("province", p): product_path(warehouse, "province", p) for p in PROVINCES}
+    paths |= {("region", REGION): product_path(warehouse, "region", REGION),
+              ("national", "MA"): product_path(warehouse, "national")}
+    before = {k: _digest(p) for k, p in paths.items()}
+    times = {k: p.stat().st_mtime_ns for k, p in paths.items()}
+
+    again = build_products(warehouse)
+    assert {(p.kind, p.code): p.reused for p in again.products} == {k: True for k in paths}
+    assert {k: _digest(p) for k, p in paths.items()} == before  # not rewritten...
+    assert all(p.stat().st_mtime_ns > times[k] for k, p in paths.items())  # ...but found current
+    assert all(p.tables["mart.indicators"] > 0 for p in again.products)
+    out = tmp_path / "site"
+    first = build_site(warehouse, out)
+    assert first.unchanged == 0 and len(first.pages) == 2 * (len(paths) + 3)
+    assert build_site(warehouse, out).unchanged == len(first.pages)
+
+    # one school of the second directorate sends a corrected roster: one value changes
+    with duckdb.connect(str(warehouse)) as con:
+        school = con.execute("select geo_code from mart.indicators where geo_level = 'school' and "
+                             "indicator = 'enrolled_pupils' and geo_code in (select school_code from "
+                             "core.dim_school where province_code = ?) order by 1 limit 1",
+                             [PROVINCES[1]]).fetchall()[0][0]
+        con.execute("update mart.indicators set value = value + 7 where geo_level = 'school' and geo_code = ? "
+                    "and indicator = 'enrolled_pupils'", [school])
+    changed = build_products(warehouse)
+    rewritten = {(p.kind, p.code) for p in changed.products if not p.reused}
+    assert rewritten == {("province", PROVINCES[1]), ("region", REGION), ("national", "MA")}
+    assert _digest(paths["province", PROVINCES[0]]) == before["province", PROVINCES[0]]
+    assert _digest(paths["province", PROVINCES[1]]) != before["province", PROVINCES[1]]
+    with duckdb.connect(str(paths["province", PROVINCES[1]]), read_only=True) as con:
+        fingerprint = con.execute("select input_fingerprint from ops.product").fetchall()[0][0]
+    assert fingerprint == next(p.fingerprint for p in changed.products if p.code == PROVINCES[1])
+
+    stamps = {p: p.stat().st_mtime_ns for p in first.pages}
+    redrawn = build_site(warehouse, out)
+    names = {p.relative_to(out).as_posix() for p in redrawn.pages if p.stat().st_mtime_ns != stamps[p]}
+    assert names == {f"{lang}/{name}" for lang in ("ar", "fr") for name in (
+        f"province-{PROVINCES[1]}.html", f"region-{REGION}.html", "national.html", "dictionary-region.html",
+        "dictionary-national.html")}
+    assert redrawn.unchanged == len(first.pages) - len(names)
