@@ -13,6 +13,8 @@ from tests.browser.fixtures import browser, open_visit  # noqa: F401  (one brows
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+# The reports site is drawn after each publish only for the tests that read it (tests/reports).
+os.environ.setdefault("DAAM_REPORTS", "off")
 
 # The pseudonym secret of the whole test session (daam/secret.py): a fresh random one, outside
 # the repository, mode 0600; tests that need another one set DAAM_SECRET_FILE themselves.

@@ -48,8 +48,9 @@ def _absence_bounds():
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Iterator[SiteRun]:
     root = tmp_path_factory.mktemp("site")
-    gx_root = pytest.MonkeyPatch()
-    gx_root.setenv("DAAM_GX_ROOT", str(root / "gx"))  # the monitoring's Data Docs, not the repository's
+    env = pytest.MonkeyPatch()
+    env.setenv("DAAM_GX_ROOT", str(root / "gx"))  # the monitoring's Data Docs, not the repository's
+    env.setenv("DAAM_REPORTS", "on")  # each publish draws the site (tests/conftest.py turns it off)
     landing = root / "landing"
     generate(landing, scale="tiny", seed=11, years=YEARS, defects=0.02)
     warehouse = root / "data" / "warehouse.duckdb"
@@ -65,4 +66,4 @@ def site(tmp_path_factory) -> Iterator[SiteRun]:
     published = run_publish(warehouse)  # the products, then the site
     assert published.ok, published.failed
     yield SiteRun(landing, warehouse, default_out(warehouse))
-    gx_root.undo()
+    env.undo()

@@ -34,6 +34,13 @@ from warehouse.schema import ensure_schema
 LANGS = ("ar", "fr")
 NATIONAL_CODE = "MA"
 SITE_FOLDER = "site"
+# `off` leaves the site out of the publish step (the asset says so); `daam report` still builds it.
+# The test suite sets it: only the tests that read the site pay for drawing it after each load.
+REPORTS_ENV = "DAAM_REPORTS"
+
+
+def reports_after_publish() -> bool:
+    return os.environ.get(REPORTS_ENV, "on").strip().lower() not in ("off", "0", "false", "no")
 
 
 def default_out(warehouse: str | Path) -> Path:
