@@ -50,7 +50,6 @@ def site(tmp_path_factory) -> Iterator[SiteRun]:
     root = tmp_path_factory.mktemp("site")
     env = pytest.MonkeyPatch()
     env.setenv("DAAM_GX_ROOT", str(root / "gx"))  # the monitoring's Data Docs, not the repository's
-    env.setenv("DAAM_REPORTS", "on")  # each publish draws the site (tests/conftest.py turns it off)
     landing = root / "landing"
     generate(landing, scale="tiny", seed=11, years=YEARS, defects=0.02)
     warehouse = root / "data" / "warehouse.duckdb"
@@ -63,6 +62,7 @@ def site(tmp_path_factory) -> Iterator[SiteRun]:
         patch.setattr(ops, "outlier_config", _absence_bounds)
         patch.setattr(seeds, "outlier_config", _absence_bounds)  # what core.outlier_rule is loaded from
         assert detect_outliers(con, "bounds")["new"] > 0
+    env.setenv("DAAM_REPORTS", "on")  # from now on each publish draws the site (tests/conftest.py: off)
     published = run_publish(warehouse)  # the products, then the site
     assert published.ok, published.failed
     yield SiteRun(landing, warehouse, default_out(warehouse))

@@ -5,8 +5,9 @@ fonts (`static/`). Each page is made from its own product only, opened read-only
 Products are checked first: one that is missing, older than the warehouse it comes from, or made
 by an older daam (a table its kind publishes is missing) is rebuilt (`warehouse/products.py`)
 before any page is drawn from it, so a page never shows yesterday's numbers beside today's. A page
-that still can not be drawn is named in the error; the other pages are written. Pages are written to a temporary name and renamed onto their
-final one, so a reader never opens half a page; the two cores draw pages in parallel."""
+that still can not be drawn is named in the error; the other pages are written. Pages are written
+to a temporary name and renamed onto their final one, so a reader never opens half a page; a page
+whose product rows and code are those it was drawn from is kept; the two cores draw in parallel."""
 
 from __future__ import annotations
 
@@ -130,7 +131,7 @@ def _stale(warehouse: Path, target: Target) -> bool:
 
 
 def refresh_products(warehouse: Path, wanted: list[Target]) -> list[str]:
-    """Rebuild the products the pages need that are missing or older than the warehouse."""
+    """Rebuild the products the pages need that are stale (`_stale`); their names."""
     stale = [t for t in wanted if _stale(warehouse, t)]
     if not stale:
         return []
@@ -138,7 +139,9 @@ def refresh_products(warehouse: Path, wanted: list[Target]) -> list[str]:
     if kinds & {"region", "national"}:  # one suppression pattern for both (warehouse/products.py)
         kinds |= {"region", "national"}
     kinds = tuple(k for k in KINDS if k in kinds)
-    provinces = sorted({t.code for t in stale if t.kind == "province"}) or None
+    # only directorates: just those; with regions or the nation, every product of those kinds (the
+    # unchanged ones are only fingerprinted, warehouse/products.py)
+    provinces = sorted({t.code for t in stale}) if kinds == ("province",) else None
     try:
         with duckdb.connect(str(warehouse)) as con:  # a warehouse of an older daam gains the new views
             ensure_schema(con, keys=False)
