@@ -32,16 +32,7 @@ case "${1:-install}" in
 esac
 
 if ! EXE=$(find_chromium); then
-    if [ "$(id -u)" != 0 ]; then
-        say "Chromium is not installed and installing it needs root: apt-get install chromium"
-        exit 1
-    fi
-    say "installing Debian's chromium"
-    started=$(date +%s)
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    apt-get install -y -qq --no-install-recommends chromium >&2
-    say "installed in $(( $(date +%s) - started )) s"
+    bash "$(dirname "$0")/apt-install.sh" chromium chromium.sh
     EXE=$(find_chromium) || { say "chromium installed but /usr/bin/chromium is not executable"; exit 1; }
 fi
 

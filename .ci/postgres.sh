@@ -70,16 +70,7 @@ esac
 
 # 1. The packages (Debian's postgresql), unless already there.
 if [ -z "$BIN" ]; then
-    if [ "$(id -u)" != 0 ]; then
-        say "PostgreSQL is not installed and installing it needs root: apt-get install postgresql"
-        exit 1
-    fi
-    say "installing Debian's postgresql"
-    started=$(date +%s)
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    apt-get install -y -qq --no-install-recommends postgresql >&2
-    say "installed in $(( $(date +%s) - started )) s"
+    bash "$(dirname "$0")/apt-install.sh" postgresql postgres.sh
     BIN=$(pg_bindir) || { say "postgresql installed but no initdb/pg_ctl under /usr/lib/postgresql"; exit 1; }
 fi
 

@@ -167,7 +167,8 @@ def _deep_merge(base: dict, over: dict) -> dict:
     return out
 
 
-def _yaml(name: str) -> dict[str, Any]:
+def read_yaml(name: str) -> dict[str, Any]:
+    """configs/<name>, parsed; a missing file is a ConfigError naming it."""
     path = CONFIG_DIR / name
     if not path.exists():
         raise ConfigError(f"missing configuration file {path}")
@@ -183,7 +184,7 @@ def _csv(name: str) -> list[dict[str, str]]:
 @cache
 def load_settings() -> Settings:
     """Read every file of `configs/` once and return the typed settings."""
-    rt_doc = _yaml("record_types.yaml")
+    rt_doc = read_yaml("record_types.yaml")
     record_types = {}
     for name, spec in rt_doc["record_types"].items():
         cols = {
@@ -194,12 +195,12 @@ def load_settings() -> Settings:
                                              dict(spec.get("label", {})), spec.get("roster"))
     vocab = {
         name: {str(canon): [str(a) for a in accepted] for canon, accepted in values.items()}
-        for name, values in _yaml("vocabularies.yaml")["vocabularies"].items()
+        for name, values in read_yaml("vocabularies.yaml")["vocabularies"].items()
     }
-    lv_doc = _yaml("levels.yaml")
+    lv_doc = read_yaml("levels.yaml")
     levels = {str(code): Level(str(code), **v) for code, v in lv_doc["levels"].items()}
-    rules = _yaml("programme_rules.yaml")
-    settings_doc = _yaml("settings.yaml")
+    rules = read_yaml("programme_rules.yaml")
+    settings_doc = read_yaml("settings.yaml")
     return Settings(
         record_types=record_types,
         vocabularies=vocab,
@@ -210,12 +211,12 @@ def load_settings() -> Settings:
         preamble_school_code_labels=list(rt_doc.get("preamble_school_code_labels", [])),
         school_years=[str(y) for y in rules["school_years"]],
         limits=settings_doc["limits"],
-        calendar=_yaml("calendar.yaml"),
+        calendar=read_yaml("calendar.yaml"),
         provinces={r["province_code"]: Province(r["province_code"], r["name_fr"], r["name_ar"], r["region_code"])
                    for r in _csv("reference/provinces.csv")},
         regions={r["region_code"]: Region(r["region_code"], r["name_fr"], r["name_ar"])
                  for r in _csv("reference/regions.csv")},
-        deadlines=_yaml("completeness.yaml").get("deadlines", {}),
+        deadlines=read_yaml("completeness.yaml").get("deadlines", {}),
         quality_score_weights={k: float(v) for k, v in settings_doc["quality_score"]["weights"].items()},
         _rules={str(k): v for k, v in rules.items()},
     )
@@ -248,7 +249,7 @@ class OutlierConfig:
 @cache
 def outlier_config() -> OutlierConfig:
     """Read and check configs/outliers.yaml once."""
-    doc = _yaml("outliers.yaml")
+    doc = read_yaml("outliers.yaml")
     cfg = OutlierConfig(doc["method"], {k: float(v) for k, v in doc["thresholds"].items()},
                         tuple(doc["peer_group"]), int(doc["min_peers"]), doc["metrics"])
     for metric in cfg.metrics:
@@ -262,6 +263,6 @@ def outlier_config() -> OutlierConfig:
 
 # Record types in load order (configs/record_types.yaml lists them in that order), and those that
 # belong to one school year and one directorate (the partitioned ones: all but the referential).
-RECORD_TYPES = tuple(_yaml("record_types.yaml")["record_types"])
-PERIOD_RECORD_TYPES = tuple(rt for rt, spec in _yaml("record_types.yaml")["record_types"].items()
+RECORD_TYPES = tuple(read_yaml("record_types.yaml")["record_types"])
+PERIOD_RECORD_TYPES = tuple(rt for rt, spec in read_yaml("record_types.yaml")["record_types"].items()
                             if spec["layout"] != "snapshot")

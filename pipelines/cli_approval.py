@@ -20,23 +20,17 @@ import argparse
 import sys
 
 import duckdb
-from dagster._utils.backoff import backoff
 
-from assets.resources import DEFAULT_WAREHOUSE, Warehouse
-from pipelines.cli_common import print_frame, print_products, secret_ok, warehouse_arg
-
-WAREHOUSE_HELP = f"DuckDB file (default: $DAAM_WAREHOUSE or {DEFAULT_WAREHOUSE})"
-BUSY = "the warehouse {warehouse} is being written by another process (a load?): try again when it ends"
-
-
-def _read(warehouse: str) -> duckdb.DuckDBPyConnection | None:
-    """The warehouse read-only, waiting a little for a load that holds it; None (said why) if it stays busy."""
-    try:
-        return backoff(fn=duckdb.connect, retry_on=(duckdb.IOException,),
-                       kwargs={"database": warehouse, "read_only": True}, max_retries=5)
-    except duckdb.IOException:
-        print(f"daam: {BUSY.format(warehouse=warehouse)}", file=sys.stderr)
-        return None
+from assets.resources import Warehouse
+from pipelines.cli_common import (
+    BUSY,
+    WAREHOUSE_HELP,
+    print_frame,
+    read_warehouse,
+    republish,
+    secret_ok,
+    warehouse_arg,
+)
 
 
 def cmd_act(args: argparse.Namespace) -> int:
@@ -79,13 +73,7 @@ def cmd_act(args: argparse.Namespace) -> int:
     if report.refused_all:
         return 2
     if publish and counts["done"]:
-        from pipelines.load import run_publish
-
-        result = run_publish(warehouse)
-        if result.failed:
-            print("\n".join(result.failed), file=sys.stderr)
-            return 1
-        print_products(warehouse, result.products)
+        return republish(warehouse)
     return 0
 
 
@@ -96,7 +84,7 @@ def cmd_approvals(args: argparse.Namespace) -> int:
     warehouse = warehouse_arg(args)
     if warehouse is None:
         return 2
-    con = _read(warehouse)
+    con = read_warehouse(warehouse)
     if con is None:
         return 2
     with con:

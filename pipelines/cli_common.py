@@ -1,5 +1,6 @@
-"""What the `daam` commands share: printing a frame, the warehouse argument, the secret check,
-the list of products a command wrote."""
+"""What the `daam` commands share: printing a frame, the warehouse argument, opening it read-only
+while a load may hold it, the secret check, republishing after a change, the list of products a
+command wrote."""
 
 from __future__ import annotations
 
@@ -8,9 +9,14 @@ import os
 import sys
 from pathlib import Path
 
+import duckdb
 import pandas as pd
+from dagster._utils.backoff import backoff
 
 from assets.resources import DEFAULT_WAREHOUSE
+
+WAREHOUSE_HELP = f"DuckDB file (default: $DAAM_WAREHOUSE or {DEFAULT_WAREHOUSE})"
+BUSY = "the warehouse {warehouse} is being written by another process (a load?): try again when it ends"
 
 
 def print_frame(frame: pd.DataFrame) -> None:
@@ -56,3 +62,26 @@ def warehouse_arg(args: argparse.Namespace) -> str | None:
         print(f"daam: the warehouse {warehouse} does not exist (run `daam load` first)", file=sys.stderr)
         return None
     return warehouse
+
+
+def read_warehouse(warehouse: str) -> duckdb.DuckDBPyConnection | None:
+    """The warehouse read-only, waiting a little for a load that holds it; None (said why) if it stays busy."""
+    try:
+        return backoff(fn=duckdb.connect, retry_on=(duckdb.IOException,),
+                       kwargs={"database": warehouse, "read_only": True}, max_retries=5)
+    except duckdb.IOException:
+        print(f"daam: {BUSY.format(warehouse=warehouse)}", file=sys.stderr)
+        return None
+
+
+def republish(warehouse: str) -> int:
+    """Run the `publish_snapshot` job after a command changed the warehouse, so the products (and
+    the reports) show it at once; 0, or 1 with the failures said."""
+    from pipelines.load import run_publish
+
+    result = run_publish(warehouse)
+    if result.failed:
+        print("\n".join(result.failed), file=sys.stderr)
+        return 1
+    print_products(warehouse, result.products)
+    return 0

@@ -24,8 +24,15 @@ import sys
 import duckdb
 
 from assets.resources import Warehouse
-from pipelines.cli_approval import BUSY, WAREHOUSE_HELP, _read
-from pipelines.cli_common import print_frame, print_products, secret_ok, warehouse_arg
+from pipelines.cli_common import (
+    BUSY,
+    WAREHOUSE_HELP,
+    print_frame,
+    read_warehouse,
+    republish,
+    secret_ok,
+    warehouse_arg,
+)
 
 # command → the status it sets, and the words that say it
 ACTIONS = {"confirm": ("confirmed", "confirmed"), "dismiss": ("explained", "dismissed (explained)"),
@@ -71,7 +78,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     statuses = _statuses(args.status)
     if warehouse is None or statuses is None or not _filters_ok(args):
         return 2
-    con = _read(warehouse)
+    con = read_warehouse(warehouse)
     if con is None:
         return 2
     with con:
@@ -128,13 +135,7 @@ def cmd_follow_up(args: argparse.Namespace) -> int:
         arrow = f"{c.before} → {c.after}" if c.written else f"{c.after} (unchanged)"
         print(f"  {c.id}  {c.school_code}  {c.metric:28} {c.period:9}  {arrow}")
     if written and not args.no_publish:
-        from pipelines.load import run_publish
-
-        result = run_publish(warehouse)
-        if result.failed:
-            print("\n".join(result.failed), file=sys.stderr)
-            return 1
-        print_products(warehouse, result.products)
+        return republish(warehouse)
     return 0
 
 

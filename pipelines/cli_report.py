@@ -14,8 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from assets.resources import DEFAULT_WAREHOUSE
-from pipelines.cli_common import warehouse_arg
+from pipelines.cli_common import WAREHOUSE_HELP, warehouse_arg
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -44,7 +43,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="build the reports site: one bilingual HTML page per directorate, region and "
                        "the nation, from their products, and a data dictionary")
-    p.add_argument("--warehouse", help=f"DuckDB file (default: $DAAM_WAREHOUSE or {DEFAULT_WAREHOUSE})")
+    p.add_argument("--warehouse", help=WAREHOUSE_HELP)
     p.add_argument("--out", help="the site's folder (default: site/ next to the warehouse)")
     p.add_argument("--level", help="only this level: province, region or national")
     p.add_argument("--code", help="only this directorate or region code (with --level)")

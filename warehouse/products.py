@@ -280,7 +280,7 @@ def _fingerprint(con: duckdb.DuckDBPyConnection, kind: str, code: str, models: l
     return hashlib.sha256("\n".join(parts).encode()).hexdigest(), counts
 
 
-def _fingerprint_in_place(target: Path, models: list[Model]) -> str | None:
+def fingerprint_in_place(target: Path, models: list[Model]) -> str | None:
     """The input fingerprint of the product file at `target`, None when there is none (missing,
     unreadable, written by a daam that did not record it, or a table of `models` is missing)."""
     try:
@@ -306,7 +306,7 @@ def _write(con: duckdb.DuckDBPyConnection, kind: str, code: str, target: Path, s
     models = registry().visible_to(kind)
     names = _names(kind, code, settings)
     product.fingerprint, counts = _fingerprint(con, kind, code, models, names, k)
-    if target.exists() and _fingerprint_in_place(target, models) == product.fingerprint:
+    if target.exists() and fingerprint_in_place(target, models) == product.fingerprint:
         os.utime(target)
         product.reused, product.tables = True, counts
         product.seconds = round(time.perf_counter() - started, 2)

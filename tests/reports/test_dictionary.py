@@ -5,12 +5,12 @@ product's own core.programme_rule."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import duckdb
 import pytest
 
 from daam.config import load_settings
+from tests.indicator_names import indicator_names_in_sql
 from warehouse.registry import AUDIENCES, registry
 from warehouse.schema import create_table
 from warehouse.seeds import load_seeds
@@ -26,22 +26,8 @@ from warehouse.site.dictionary import (
 )
 from warehouse.suppression import load_rules
 
-ROOT = Path(__file__).resolve().parents[2]
 ARABIC = re.compile("[\u0621-\u064a]")
 YEAR = "2022-2023"
-
-
-def indicator_names_in_sql() -> set[str]:
-    """The indicator names indicators.sql writes: the quoted literals in the select lists of the
-    branches of its `school_values` CTE (as tests/warehouse/test_suppression.py reads them)."""
-    sql = (ROOT / "warehouse/sql/mart/indicators.sql").read_text(encoding="utf-8")
-    sql = re.sub(r"--[^\n]*", "", sql)
-    body = sql[sql.index("school_values as ("):]
-    names = set()
-    for branch in re.split(r"\bunion all\b", body):
-        select_list = re.split(r"\n\s*from\s", branch, maxsplit=1)[0]
-        names |= set(re.findall(r"'([a-z][a-z0-9_]*)'", select_list))
-    return names
 
 
 def assert_bilingual(texts: dict[str, str], where: str) -> None:

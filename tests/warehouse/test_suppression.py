@@ -4,8 +4,6 @@ interval is worked out here by hand (k = 5), plus one generated hierarchy at sca
 from __future__ import annotations
 
 import math
-import re
-from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -14,10 +12,10 @@ import pytest
 import yaml
 
 from daam.config import CONFIG_DIR, ConfigError
+from tests.indicator_names import indicator_names_in_sql
 from warehouse.disclosure_audit import audit
 from warehouse.suppression import Rules, load_rules, outlier_bases, run, suppress, unclassified
 
-ROOT = Path(__file__).resolve().parents[2]
 YEAR = "2022-2023"
 
 
@@ -94,19 +92,6 @@ def check_safe(con, result, rules, again=True):
 
 
 # -- configuration -------------------------------------------------------------------------------
-
-def indicator_names_in_sql() -> set[str]:
-    """The indicator names indicators.sql writes: the quoted literals in the select lists of the
-    branches of its `school_values` CTE (an `'x' as indicator` or an `unnest(['a', 'b'])`)."""
-    sql = (ROOT / "warehouse/sql/mart/indicators.sql").read_text(encoding="utf-8")
-    sql = re.sub(r"--[^\n]*", "", sql)
-    body = sql[sql.index("school_values as ("):]
-    names = set()
-    for branch in re.split(r"\bunion all\b", body):
-        select_list = re.split(r"\n\s*from\s", branch, maxsplit=1)[0]
-        names |= set(re.findall(r"'([a-z][a-z0-9_]*)'", select_list))
-    return names
-
 
 def test_every_indicator_of_indicators_sql_is_classified(rules):
     names = indicator_names_in_sql()

@@ -28,9 +28,17 @@ import jinja2
 
 from daam.config import load_settings
 from warehouse.fingerprint import code_fingerprint
-from warehouse.products import KINDS, ProductError, build_products, product_path, products_dir
+from warehouse.products import (
+    KINDS,
+    ProductError,
+    build_products,
+    fingerprint_in_place,
+    product_path,
+    products_dir,
+)
 from warehouse.registry import registry
 from warehouse.schema import ensure_schema
+from warehouse.site.paths import dictionary_name, page_name
 
 LANGS = ("ar", "fr")
 NATIONAL_CODE = "MA"
@@ -59,10 +67,6 @@ class Target:
     kind: str
     code: str
 
-    @property
-    def page(self) -> str:
-        return "national.html" if self.kind == "national" else f"{self.kind}-{self.code}.html"
-
 
 @dataclass
 class SiteReport:
@@ -75,10 +79,6 @@ class SiteReport:
     @property
     def index(self) -> Path:
         return self.out / "index.html"
-
-
-def page_name(kind: str, code: str) -> str:
-    return Target(kind, code).page
 
 
 def _environment() -> jinja2.Environment:
@@ -116,18 +116,11 @@ def targets(warehouse: Path, level: str | None, code: str | None) -> list[Target
 
 
 def _stale(warehouse: Path, target: Target) -> bool:
-    """Missing, older than the warehouse, or made by an older daam (a table of the registry's
-    audience for its kind is missing: the page would read what is not there)."""
+    """Missing, older than the warehouse, or made by an older daam (no input fingerprint, or a table
+    of the registry's audience for its kind missing: the page would read what is not there)."""
     path = product_path(warehouse, target.kind, None if target.kind == "national" else target.code)
-    if not path.exists() or path.stat().st_mtime < warehouse.stat().st_mtime:
-        return True
-    try:
-        with duckdb.connect(str(path), read_only=True) as con:
-            held = {f"{s}.{t}" for s, t in con.execute(
-                "select table_schema, table_name from information_schema.tables").fetchall()}
-    except duckdb.Error:
-        return True
-    return not {m.name for m in registry().visible_to(target.kind)} <= held
+    return (not path.exists() or path.stat().st_mtime < warehouse.stat().st_mtime
+            or fingerprint_in_place(path, registry().visible_to(target.kind)) is None)
 
 
 def refresh_products(warehouse: Path, wanted: list[Target]) -> list[str]:
@@ -207,13 +200,11 @@ def site_fingerprint() -> str:
     return h.hexdigest()
 
 
-def _source_key(product: Path, site: str, *parts: str | None) -> str | None:
+def _source_key(product: Path, kind: str, site: str, *parts: str | None) -> str | None:
     """What a page is made from: the product's input fingerprint, the site's code, the page's
     arguments. None when the product recorded no fingerprint (the page is then always drawn)."""
-    try:
-        with duckdb.connect(str(product), read_only=True) as con:
-            fingerprint = con.execute("select input_fingerprint from ops.product").fetchall()[0][0]
-    except (duckdb.Error, IndexError):
+    fingerprint = fingerprint_in_place(product, registry().visible_to(kind))
+    if fingerprint is None:
         return None
     return hashlib.sha256("|".join([fingerprint, site, *(p or "" for p in parts)]).encode()).hexdigest()
 
@@ -234,8 +225,8 @@ def _draw(job: tuple) -> str:
     dictionary = kind.startswith("dictionary:")
     kind = kind.removeprefix("dictionary:")
     product = _product(Path(warehouse), kind, code)
-    path = Path(out) / lang / (f"dictionary-{kind}.html" if dictionary else page_name(kind, code))
-    key = _source_key(product, site, "dictionary" if dictionary else "page", kind, code, lang, school_year)
+    path = Path(out) / lang / (dictionary_name(kind) if dictionary else page_name(kind, code))
+    key = _source_key(product, kind, site, "dictionary" if dictionary else "page", kind, code, lang, school_year)
     if _unchanged(path, key):
         return f"={path}"
     try:

@@ -24,9 +24,8 @@ from functools import cache
 from typing import Any
 
 import duckdb
-import yaml
 
-from daam.config import CONFIG_DIR, load_settings
+from daam.config import load_settings, read_yaml
 from warehouse.registry import AUDIENCES, Model, registry
 
 LANGS = ("fr", "ar")
@@ -88,14 +87,6 @@ class RuleValue:
     text: str   # its values, e.g. "1AP 60, 2AP 60, 3AP 80"
 
 
-def _read(name: str) -> dict[str, Any]:
-    path = CONFIG_DIR / name
-    if not path.exists():
-        raise DictionaryError(f"missing configuration file {path}")
-    with path.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh) or {}
-
-
 def _texts(node: Any, where: str) -> dict[str, str]:
     """{fr, ar} of a node, each non-empty; Arabic text in Arabic letters, French text without any."""
     node = node if isinstance(node, dict) else {}
@@ -118,7 +109,7 @@ def _check_lang(lang: str) -> None:
 
 @cache
 def _dictionary() -> dict[str, Any]:
-    doc = _read(DICTIONARY_FILE)
+    doc = read_yaml(DICTIONARY_FILE)
     where = f"configs/{DICTIONARY_FILE}"
     out: dict[str, Any] = {"tables": dict(doc.get("tables") or {})}
     for section in ("columns", "rules", "codes"):
@@ -129,7 +120,7 @@ def _dictionary() -> dict[str, Any]:
 
 @cache
 def _catalogue() -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]], dict[str, Indicator]]:
-    doc = _read(INDICATORS_FILE)
+    doc = read_yaml(INDICATORS_FILE)
     where = f"configs/{INDICATORS_FILE}"
     units_ = {k: _texts(v, f"{where}: units.{k}") for k, v in (doc.get("units") or {}).items()}
     programmes_ = {k: _texts(v, f"{where}: programmes.{k}") for k, v in (doc.get("programmes") or {}).items()}

@@ -8,7 +8,7 @@ directorate's product holds its own live values, whose state is read from its ap
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import duckdb
@@ -59,7 +59,6 @@ class PageData:
     capacity: pd.DataFrame
     targeting: pd.DataFrame | None
     deadlines: pd.DataFrame
-    extra: dict = field(default_factory=dict)
 
     @property
     def own_level(self) -> str:

@@ -99,7 +99,7 @@ class Page:
     def name(self, level: str, code: str) -> str:
         return self.names.get((level, code)) or code
 
-    def cell(self, rows: list[Value], fmt: str = "number") -> Cell:
+    def cell(self, rows: list[Value]) -> Cell:
         """One published value, or the sum of a monthly indicator's months: suppressed when any part
         is, provisional when any part is, missing when there is no row."""
         if not rows:
@@ -108,12 +108,7 @@ class Page:
         if any(r.suppressed or _missing(r.value) for r in rows):
             return Cell(FLAG, numeric=True, suppressed=True, provisional=provisional)
         value = float(sum(r.value for r in rows))
-        return Cell(self.format(value, fmt), numeric=True, provisional=provisional, raw=value)
-
-    def format(self, value: float | None, fmt: str = "number") -> str:
-        if fmt == "percent":
-            return self.w.percent(value)
-        return self.w.number(value, 1 if fmt == "decimal" else 0)
+        return Cell(self.w.number(value), numeric=True, provisional=provisional, raw=value)
 
     def value_rows(self, indicator: str, year: str | None = None, level: str | None = None,
                    code: str | None = None, month: str | None = None) -> list[Value]:
@@ -155,12 +150,6 @@ class Page:
     def sections(self) -> list[Section]:
         return [self.tayssir(), self.schoolbags(), self.grants(), self.quality(), self.ranked()]
 
-    def _table(self, name: str, columns: list[str], rows: list[list[Cell]]) -> Table:
-        return Table(name, columns, rows)
-
-    def _text(self, text: str) -> Cell:
-        return Cell(text)
-
     # --- Tayssir -------------------------------------------------------------------------------
     def tayssir(self) -> Section:
         w = self.w
@@ -177,13 +166,13 @@ class Page:
                 if rate.raw is not None:
                     points.append({"month": w.short_month(month), "rate": rate.raw, "year": year})
                 if year == self.year:
-                    rows.append([self._text(w.month(month)), compliant, beneficiaries, rate])
+                    rows.append([Cell(w.month(month)), compliant, beneficiaries, rate])
         figure = Figure("compliance", w("compliance_rate"), w("compliance_note"))
         if points:
             frame = pd.DataFrame(points)
             figure.svg = charts.month_lines(frame, "month", "rate", "year", w, title=w("rate"),
                                             months=[w.short_month(m) for m in self.months])
-        figure.table = self._table("compliance", [w("month"), self.label("tayssir_compliant_pupils"),
+        figure.table = Table("compliance", [w("month"), self.label("tayssir_compliant_pupils"),
                                                   self.label("tayssir_beneficiaries"), w("rate")], rows)
         section.figures.append(figure)
 
@@ -196,12 +185,12 @@ class Page:
             count = self.cell(self.value_rows(indicator.replace("_mad", "_count"))) if _ else Cell("")
             if value.raw is not None:
                 bars.append({"measure": self.label(indicator), "mad": value.raw})
-            table.append([self._text(self.label(indicator)), value, count])
+            table.append([Cell(self.label(indicator)), value, count])
         figure = Figure("entitlement_paid", w("entitlement_paid"), w("reconciliation_note"))
         if bars:
             figure.svg = charts.bars(pd.DataFrame(bars), "measure", "mad", w, title=w("amount"),
                                      order=[b["measure"] for b in bars])
-        figure.table = self._table("entitlement_paid", [w("indicator"), w("amount"), w("reconciliation")], table)
+        figure.table = Table("entitlement_paid", [w("indicator"), w("amount"), w("reconciliation")], table)
         section.figures.append(figure)
         section.figures.append(self.coverage())
         return section
@@ -230,7 +219,7 @@ class Page:
             covered = (Cell(FLAG, True, True) if eligible.suppressed or candidates.suppressed else
                        Cell(w.number(eligible.raw - candidates.raw), True, raw=eligible.raw - candidates.raw)
                        if eligible.raw is not None and candidates.raw is not None else Cell("–", True))
-            rows.append([self._text(name), eligible, beneficiaries, candidates, self.ratio(covered, eligible)])
+            rows.append([Cell(name), eligible, beneficiaries, candidates, self.ratio(covered, eligible)])
             if covered.raw is not None and candidates.raw is not None:
                 bars += [{"unit": name, "part": parts[0], "pupils": covered.raw},
                          {"unit": name, "part": parts[1], "pupils": candidates.raw}]
@@ -240,7 +229,7 @@ class Page:
             top = [r[0].text for r in rows[: report_config()["chart_rows"]]]
             figure.svg = charts.stacked_bars(frame[frame["unit"].isin(top)], "unit", "pupils", "part", w,
                                              title=w("eligible"), parts=parts)
-        figure.table = self._table("coverage", [w("unit"), w("eligible"), w("beneficiaries"), w("candidates"),
+        figure.table = Table("coverage", [w("unit"), w("eligible"), w("beneficiaries"), w("candidates"),
                                                 w("coverage_rate")], rows)
         return figure
 
@@ -261,12 +250,12 @@ class Page:
                      else self.label(indicator))
             if value.raw is not None:
                 bars.append({"measure": label, "kits": value.raw})
-            rows.append([self._text(label), value])
+            rows.append([Cell(label), value])
         figure = Figure("schoolbags", w("schoolbags"), w("schoolbags_note"))
         if bars:
             figure.svg = charts.bars(pd.DataFrame(bars), "measure", "kits", w, title=w("value"),
                                      order=[b["measure"] for b in bars])
-        figure.table = self._table("schoolbags", [w("indicator"), w("value")], rows)
+        figure.table = Table("schoolbags", [w("indicator"), w("value")], rows)
         section.figures.append(figure)
         return section
 
@@ -285,7 +274,7 @@ class Page:
             if grantees.text == "–" and places is None:
                 continue
             name = self.name(level, code)
-            rows.append([self._text(name), grantees, amount,
+            rows.append([Cell(name), grantees, amount,
                          Cell(w.number(places), True, raw=places) if places is not None else Cell("–", True)])
             if grantees.raw is not None:
                 bars.append({"unit": name, "series": self.label("boarding_grantees"), "pupils": grantees.raw})
@@ -298,7 +287,7 @@ class Page:
                 b["pupils"] for b in bars if b["unit"] == u))[: report_config()["chart_rows"]]
             figure.svg = charts.bars(frame[frame["unit"].isin(top)], "unit", "pupils", w, title=w("value"),
                                      colour="series")
-        figure.table = self._table("grantees_capacity", [w("unit"), self.label("boarding_grantees"),
+        figure.table = Table("grantees_capacity", [w("unit"), self.label("boarding_grantees"),
                                                          self.label("boarding_grant_mad"), w("capacity")], rows)
         section.figures.append(figure)
 
@@ -310,13 +299,13 @@ class Page:
                 continue
             if value.raw is not None:
                 meals.append({"month": w.short_month(month), "meals": value.raw})
-            rows.append([self._text(w.month(month)), value, cost])
+            rows.append([Cell(w.month(month)), value, cost])
         figure = Figure("meals", w("meals_by_month"))
         if meals:
             figure.svg = charts.month_bars(pd.DataFrame(meals), "month", "meals", w,
                                            months=[w.short_month(m) for m in self.months],
                                            title=self.label("canteen_meals_served"))
-        figure.table = self._table("meals", [w("month"), self.label("canteen_meals_served"),
+        figure.table = Table("meals", [w("month"), self.label("canteen_meals_served"),
                                              self.label("canteen_cost_mad")], rows)
         section.figures.append(figure)
         return section
@@ -342,10 +331,10 @@ class Page:
                                             title=w(measure))
             values = {(u, m): v for u, m, v in zip(sub["unit"], sub["month"], sub[measure], strict=True)
                       if not _missing(v)}
-            rows = [[self._text(unit)] + [Cell(w.percent(values[unit, m]), True, raw=values[unit, m])
+            rows = [[Cell(unit)] + [Cell(w.percent(values[unit, m]), True, raw=values[unit, m])
                                           if (unit, m) in values else Cell("–", True) for m in self.months]
                     for unit in sorted(set(sub["unit"]))]
-            figure.table = self._table(f"{measure}_map", [w("unit")] + [w.short_month(m) for m in self.months],
+            figure.table = Table(f"{measure}_map", [w("unit")] + [w.short_month(m) for m in self.months],
                                        rows)
             section.figures.append(figure)
 
@@ -355,9 +344,9 @@ class Page:
             frame = scores.assign(series=w("score"), month=[w.month(m) for m in scores["run_month"]])
             figure.svg = charts.month_lines(frame, "month", "score", "series", w, months=list(frame["month"]),
                                             title=w("score"), fmt=",.0f")
-        figure.table = self._table("quality_score", [w("run_month"), w("completeness"), w("timeliness"),
+        figure.table = Table("quality_score", [w("run_month"), w("completeness"), w("timeliness"),
                                                      w("score")],
-                                   [[self._text(w.month(r.run_month)), Cell(w.percent(r.completeness), True),
+                                   [[Cell(w.month(r.run_month)), Cell(w.percent(r.completeness), True),
                                      Cell(w.percent(r.timeliness), True), Cell(w.number(r.score, 1), True,
                                                                                 raw=r.score)]
                                     for r in scores.itertuples()])
@@ -369,9 +358,9 @@ class Page:
             frame = rules.assign(title=[(r.title_ar if w.lang == "ar" else r.title_fr) or r.rule
                                         for r in rules.itertuples()])
             figure.svg = charts.bars(frame, "title", "issues", w, title=w("issues"))
-        figure.table = self._table("rules_failing", [w("rule"), w("record_type"), w("issues"), w("rows")],
-                                   [[self._text((r.title_ar if w.lang == "ar" else r.title_fr) or r.rule),
-                                     self._text(r.record_type), Cell(w.number(r.issues), True, raw=r.issues),
+        figure.table = Table("rules_failing", [w("rule"), w("record_type"), w("issues"), w("rows")],
+                                   [[Cell((r.title_ar if w.lang == "ar" else r.title_fr) or r.rule),
+                                     Cell(r.record_type), Cell(w.number(r.issues), True, raw=r.issues),
                                      Cell(w.number(r.rows), True, raw=r.rows)] for r in rules.itertuples()])
         section.figures.append(figure)
         section.figures.append(self.outliers())
@@ -388,14 +377,14 @@ class Page:
                 w.number(r.value, 1) if abs(r.value) < 10 else w.number(r.value), True, raw=r.value)
             school = (r.school_name_ar if w.lang == "ar" else r.school_name_fr) or r.school_code
             reviewer = getattr(r, "reviewed_by", None)
-            rows.append([self._text(f"{school} ({r.school_code})"), self._text((r.metric_ar if w.lang == "ar"
+            rows.append([Cell(f"{school} ({r.school_code})"), Cell((r.metric_ar if w.lang == "ar"
                                                                                 else r.metric_fr) or r.metric),
-                         self._text(w.month(r.month) if r.month else w("year_period")), value,
-                         Cell(w.number(r.peer_median, 2), True), self._text(w(f"status_{r.status}")),
-                         self._text(reviewer or ""), self._text(r.note or "")])
+                         Cell(w.month(r.month) if r.month else w("year_period")), value,
+                         Cell(w.number(r.peer_median, 2), True), Cell(w(f"status_{r.status}")),
+                         Cell(reviewer or ""), Cell(r.note or "")])
         if not rows:
             figure.note = w("outliers_none")
-        figure.table = self._table("outliers", [w("level_school"), w("metric"), w("period"), w("value"),
+        figure.table = Table("outliers", [w("level_school"), w("metric"), w("period"), w("value"),
                                                 w("peer_median"), w("status"), w("reviewed_by"), w("note")], rows)
         return figure
 
@@ -404,7 +393,7 @@ class Page:
         figure = Figure("approval", w("approval"))
         states = self.data.approval[self.data.approval["school_year"] == self.year]
         if states.empty:
-            figure.table = self._table("approval", [w("levels_province"), w("period"), w("state")], [])
+            figure.table = Table("approval", [w("levels_province"), w("period"), w("state")], [])
             return figure
         frame = states.assign(
             unit=[(r.province_name_ar if w.lang == "ar" else r.province_name_fr) or r.province_code
@@ -414,8 +403,8 @@ class Page:
         frame = frame.assign(state_label=[w(s) if s in charts.STATE_COLOURS else s for s in frame["state"]])
         figure.svg = charts.heatmap(frame, "period_label", "unit", "state_label", w, columns=periods,
                                     title=w("state"), nominal={w(s): c for s, c in charts.STATE_COLOURS.items()})
-        figure.table = self._table("approval", [w("levels_province"), w("period"), w("state")],
-                                   [[self._text(r.unit), self._text(r.period_label), self._text(r.state_label)]
+        figure.table = Table("approval", [w("levels_province"), w("period"), w("state")],
+                                   [[Cell(r.unit), Cell(r.period_label), Cell(r.state_label)]
                                     for r in frame.itertuples()])
         return figure
 
@@ -431,7 +420,7 @@ class Page:
             on_time = self.cell(self.value_rows("files_on_time", level=level, code=code))
             completeness = self.ratio(received, expected)
             name = self.name(level, code)
-            rows.append([self._text(name), self._text(code),
+            rows.append([Cell(name), Cell(code),
                          self.cell(self.value_rows("enrolled_pupils", level=level, code=code)),
                          self.cell(self.value_rows("tayssir_beneficiaries", level=level, code=code)),
                          self.cell(self.value_rows("schoolbag_kits_distributed", level=level, code=code)),
@@ -446,7 +435,7 @@ class Page:
             figure.svg = charts.bars(frame.head(report_config()["chart_rows"]), "unit", "completeness", w,
                                      title=w("completeness"), fmt=".0%",
                                      order=list(frame["unit"].head(report_config()["chart_rows"])))
-        figure.table = self._table("ranked", [w("unit"), w("code"), self.label("enrolled_pupils"),
+        figure.table = Table("ranked", [w("unit"), w("code"), self.label("enrolled_pupils"),
                                               self.label("tayssir_beneficiaries"),
                                               self.label("schoolbag_kits_distributed"),
                                               self.label("boarding_grantees"), w("completeness"), w("timeliness")],
@@ -461,7 +450,7 @@ class Page:
         w = self.w
         rows = []
         for code in self._codes("school"):
-            rows.append([self._text(self.name("school", code)), self._text(code)]
+            rows.append([Cell(self.name("school", code)), Cell(code)]
                         + [self.cell(self.value_rows(i, level="school", code=code)) for i in SCHOOL_INDICATORS])
-        return Figure("schools", w("schools_table"), table=self._table(
+        return Figure("schools", w("schools_table"), table=Table(
             "schools", [w("level_school"), w("code")] + [self.label(i) for i in SCHOOL_INDICATORS], rows))

@@ -12,6 +12,7 @@ import jinja2
 from warehouse.site.dictionary import indicator_catalogue, indicator_rules, product_tables, programmes, units
 from warehouse.site.page_data import product_years, read_page
 from warehouse.site.pages import Page
+from warehouse.site.paths import dictionary_name, page_name
 from warehouse.site.text import LANGS, Words
 
 OTHER = {"ar": "fr", "fr": "ar"}
@@ -41,12 +42,12 @@ def render_page(env: jinja2.Environment, product: Path, kind: str, code: str, la
         years = product_years(con)
         year = school_year or (years[0] if years else "")
         data = read_page(con, kind, code, year) if year else None
-    page_file = "national.html" if kind == "national" else f"{kind}-{code}.html"
+    page_file = page_name(kind, code)
     if data is None:
         return env.get_template("page.html").render(**_frame(
             words, title=words("level_" + kind), school_year=school_year or "–", last_month=None, built_at="–",
             years=[], k=None, has_data=False, headlines=[], sections=[], footer="",
-            other_href=f"../{OTHER[lang]}/{page_file}", dictionary_href=f"dictionary-{kind}.html",
+            other_href=f"../{OTHER[lang]}/{page_file}", dictionary_href=dictionary_name(kind),
             source_key=source_key))
     page = Page(data, words)
     last = data.last_complete_month()
@@ -59,7 +60,7 @@ def render_page(env: jinja2.Environment, product: Path, kind: str, code: str, la
         has_data=data.has_data, headlines=page.headlines() if data.has_data else [],
         sections=page.sections() if data.has_data else [],
         footer=words("source"), other_href=f"../{OTHER[lang]}/{page_file}",
-        dictionary_href=f"dictionary-{kind}.html", source_key=source_key))
+        dictionary_href=dictionary_name(kind), source_key=source_key))
 
 
 def render_dictionary(env: jinja2.Environment, product: Path, kind: str, lang: str,
@@ -78,7 +79,7 @@ def render_dictionary(env: jinja2.Environment, product: Path, kind: str, lang: s
     return env.get_template("dictionary.html").render(**_frame(
         words, title=f"{words('dictionary_of')} — {words('levels_' + kind)}", indicators=indicators,
         tables=product_tables(kind, lang), footer=words("source"),
-        other_href=f"../{OTHER[lang]}/dictionary-{kind}.html", dictionary_href=None, source_key=source_key))
+        other_href=f"../{OTHER[lang]}/{dictionary_name(kind)}", dictionary_href=None, source_key=source_key))
 
 
 def render_index(env: jinja2.Environment, out: Path, now: datetime) -> str:
@@ -94,8 +95,8 @@ def render_index(env: jinja2.Environment, out: Path, now: datetime) -> str:
         code = match.group("region") or match.group("province") or "MA"
         groups[kind].append({"code": code, "name": names["fr"], "name_fr": names["fr"], "name_ar": names["ar"],
                              "fr": f"fr/{path.name}", "ar": f"ar/{path.name}"})
-    dictionaries = [{"title": words("levels_" + k), "fr": f"fr/dictionary-{k}.html", "ar": f"ar/dictionary-{k}.html"}
-                    for k in ("province", "region", "national") if (out / "fr" / f"dictionary-{k}.html").exists()]
+    dictionaries = [{"title": words("levels_" + k), "fr": f"fr/{dictionary_name(k)}", "ar": f"ar/{dictionary_name(k)}"}
+                    for k in ("province", "region", "national") if (out / "fr" / dictionary_name(k)).exists()]
     return env.get_template("index.html").render(
         lang="fr", rtl=False, w=words, root="", other_lang="ar", other_href=None, dictionary_href=None,
         source_key=None,

@@ -11,7 +11,7 @@ from functools import cache
 from babel.dates import get_month_names
 from babel.numbers import format_decimal, format_percent, get_decimal_symbol, get_group_symbol
 
-from daam.config import _yaml
+from daam.config import read_yaml
 
 LANGS = ("ar", "fr")
 # Suppressed values are shown as this flag (levels.md section 3), never as a number.
@@ -20,7 +20,7 @@ FLAG = "c"
 
 @cache
 def report_config() -> dict:
-    return _yaml("report.yaml")
+    return read_yaml("report.yaml")
 
 
 @dataclass(frozen=True)
