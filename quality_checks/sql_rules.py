@@ -1,7 +1,7 @@
 """Rules across rows and record types, run as the DuckDB SQL of `quality_checks/sql/` (contract
 section 8).
 
-Each function takes the open connection, with the prepared frame registered as `prepared`, and
+Each function takes the open connection, with the prepared rows as the relation `prepared`, and
 returns issue rows: `_row_id, rule, severity, column_name, raw_value`. Which rule applies to which
 record type comes from the record type (its key, its `roster` in configs/record_types.yaml) and the
 catalogue's `applies: {record_type: ...}`.
@@ -13,8 +13,7 @@ import duckdb
 import pandas as pd
 
 from daam.config import RecordTypeSpec
-from daam.landing.prepare import ROW_ID
-from daam.sqlfiles import SqlFiles, registered
+from daam.sqlfiles import SqlFiles
 from quality_checks.catalogue import rules
 
 SQL = SqlFiles("quality_checks")
@@ -61,11 +60,10 @@ def grant_without_facility(con: duckdb.DuckDBPyConnection, spec: RecordTypeSpec)
 
 
 def pupil_on_two_rosters(con: duckdb.DuckDBPyConnection, spec: RecordTypeSpec, school_year: str,
-                         province_code: str, accepted_ids: list[int]) -> pd.DataFrame:
-    """Warning on an accepted roster row whose pupil is also on another school's accepted roster
-    the same year, in this directorate or another one. Runs once the partition's rows are staged,
-    so that they count among the rosters."""
+                         province_code: str) -> pd.DataFrame:
+    """Warning on an accepted roster row (the `_row_id`s of `prepared` in the relation `accepted`)
+    whose pupil is also on another school's accepted roster the same year, in this directorate or
+    another one. Runs once the partition's rows are staged, so that they count among the rosters."""
     if not _for_record_type("pupil_on_two_rosters", spec):
         return pd.DataFrame()
-    with registered(con, accepted=pd.DataFrame({ROW_ID: pd.Series(accepted_ids, dtype="int64")})):
-        return SQL.query(con, "pupil_on_two_rosters.sql", {"year": school_year, "province": province_code}).df()
+    return SQL.query(con, "pupil_on_two_rosters.sql", {"year": school_year, "province": province_code}).df()

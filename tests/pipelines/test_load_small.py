@@ -210,12 +210,11 @@ def test_same_bytes_from_two_schools_both_load(small_landing: Path, tmp_path: Pa
     assert _indicator(db, "province", "110", "canteen_meals_served", "2022-10") == 100
 
 
-def test_reading_and_staging_in_batches_give_the_same_result(small_landing: Path, tmp_path: Path, monkeypatch):
-    from warehouse.build import raw, staging
+def test_reading_in_batches_gives_the_same_result(small_landing: Path, tmp_path: Path, monkeypatch):
+    from warehouse.build import raw
 
     whole = tmp_path / "whole.duckdb"
     assert run_load(small_landing, whole).ok
-    monkeypatch.setattr(staging, "STAGE_BATCH_ROWS", 1)  # every file a batch of its own
     monkeypatch.setattr(raw, "READ_BATCH_FILES", 2)
     write_files(small_landing, {f"{YEAR}/attendance/2022-11/{SCHOOL_A}.csv": ATTENDANCE_B})
     batched = tmp_path / "batched.duckdb"

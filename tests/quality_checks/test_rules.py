@@ -50,12 +50,12 @@ def issues_of(con, record_type: str, rows: list[dict], period: str | None = None
     """The rules the rows break, staged as one batch of the partition (a roster replaces the
     partition's staged roster rows, as re-staging does)."""
     if record_type == "schools":
-        _, issues = evaluate(con, record_type, raw(rows, period), S, None, None)
+        issues = evaluate(con, record_type, raw(rows, period), S, None, None)
     else:
         if record_type == "students":
             con.execute("delete from staging.students where school_year = $y and province_code = $p",
                         {"y": YEAR, "p": PROVINCE})
-        _, issues = stage_batch(con, record_type, raw(rows, period), S, YEAR, PROVINCE)
+        issues = stage_batch(con, record_type, raw(rows, period), S, YEAR, PROVINCE)
     out: dict[int, set[str]] = {}
     for row_id, rule in zip(issues["_row_id"], issues["rule"]):
         out.setdefault(int(row_id) + 2, set()).add(rule)  # back to the CSV line number

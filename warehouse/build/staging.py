@@ -10,23 +10,24 @@ configs/record_types.yaml, the roster first, since the others are checked agains
 longer raised are marked `resolved`, never deleted; the manifest's row counts are updated in place
 for the current file versions.
 
-The row work is set-based: the normalisers work on whole columns (in worker processes when there
-are several batches), the catalogue's row rules run as one DuckDB query compiled from the Great
-Expectations suites (`quality_checks/compiled.py`), the rules across rows and files as DuckDB SQL
-(`quality_checks/sql_rules.py`). The suites themselves run in the monitoring job (Data Docs).
+The row work is set-based and runs inside DuckDB, on its own threads: a record type's rows of the
+partition are copied to a temporary table, normalised by SQL (`daam/landing/prepare_sql.py`, the
+same values as the pandas reference `prepare.py`), checked by the catalogue's row rules compiled
+from the Great Expectations suites to one query (`quality_checks/compiled.py`) and by the rules
+across rows and files (`quality_checks/sql_rules.py`), and inserted. Only the issues (a few per
+hundred rows) come back to Python, for their messages. The suites themselves run in the monitoring
+job (Data Docs).
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
 import pandas as pd
 
-from daam.config import PERIOD_RECORD_TYPES, RecordTypeSpec, Settings, load_settings
+from daam.config import PERIOD_RECORD_TYPES, RecordTypeSpec, Settings
 from daam.landing.prepare import ROW_ID, prepare
 from daam.sqlfiles import registered
 from quality_checks import sql_rules
@@ -34,19 +35,27 @@ from quality_checks.catalogue import rules
 from quality_checks.compiled import run_rules
 from quality_checks.validate import ISSUE_COLUMNS
 from warehouse.build import Built, Scope
-from warehouse.build.workers import local_db, worker_pool
 from warehouse.checks import CheckOutcome, CheckResult, run_checks
 from warehouse.db import log_step, transaction
 from warehouse.fingerprint import code_fingerprint
 from warehouse.registry import LINEAGE, STAGING_TYPES, registry
 from warehouse.schema import SQL
 
-# Rows staged at once (a batch of whole files): bounds memory on the largest directorates.
-STAGE_BATCH_ROWS = 100_000
-PREPARE_AHEAD = 2  # batches prepared by the workers ahead of the one being written
 ISSUE_COLUMNS_OUT = ["file_path", "record_type", "school_code", "sheet", "row_number", "severity", "rule",
                      "column_name", "raw_value", "message_fr", "message_ar", "file_version", "school_year",
                      "province_code"]
+
+
+def prepare_sql(con, source, spec, settings, school_year, target):  # TEMPORARY stand-in
+    raw = con.execute(f"select * from {source} order by _row_id").df()
+    frame = prepare(raw, spec, settings, school_year)
+    with registered(con, frame_in=frame):
+        con.execute(f"create or replace temp table {target} as select * from frame_in")
+    return list(frame.columns)
+
+
+# Temporary tables of the connection where a record type's rows are staged (one at a time).
+RAW_ROWS, PREPARED, FLAGS = "staging_raw", "staging_prepared", "staging_flags"
 
 
 @dataclass
@@ -60,122 +69,116 @@ class StageResult:
     staged: str | int = "whole"  # what this run staged: "whole", or how many files (0: nothing changed)
 
 
-def partition_raw(con: duckdb.DuckDBPyConnection, record_type: str, school_year: str, province: str,
-                  files: list[str]) -> pd.DataFrame:
-    """Raw rows of the latest loaded version of `files`, in one partition."""
-    return SQL.query(con, "staging/current_raw.sql", {"year": school_year, "province": province, "files": files},
-                     table=f"raw.{record_type}").df()
+def take_raw(con: duckdb.DuckDBPyConnection, record_type: str, school_year: str, province: str,
+             files: list[str] | None) -> int:
+    """Copy the raw rows of the latest loaded version of `files` (None: every file) of one partition
+    into the temporary table RAW_ROWS, numbered in file and row order (`_row_id`); returns the
+    row count."""
+    SQL.run(con, "staging/take_raw.sql", {"year": school_year, "province": province, "files": files},
+            table=f"raw.{record_type}", target=RAW_ROWS)
+    return con.execute(f"select count(*) from {RAW_ROWS}").fetchall()[0][0]
+
+
+def take_frame(con: duckdb.DuckDBPyConnection, raw: pd.DataFrame) -> None:
+    """RAW_ROWS from a frame of raw rows (tests, and rows read another way), numbered in order."""
+    with registered(con, raw_frame=raw.reset_index(drop=True)):
+        con.execute(f"create or replace temp table {RAW_ROWS} as "
+                    f"select *, (row_number() over () - 1)::bigint as {ROW_ID} from raw_frame")
 
 
 def _issues(parts: list[pd.DataFrame]) -> pd.DataFrame:
     parts = [p for p in parts if len(p)]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=ISSUE_COLUMNS)
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=ISSUE_COLUMNS)
+    out[ROW_ID] = out[ROW_ID].astype("int64")
+    return out
 
 
-def row_rules(con: duckdb.DuckDBPyConnection, prepared: pd.DataFrame, spec: RecordTypeSpec, settings: Settings,
-              school_year: str | None) -> pd.DataFrame:
-    """The rules that look at each file alone, needing nothing of the warehouse: the catalogue's row
-    rules, compiled from the suite's expectations to one DuckDB query (the GX suite itself runs in
-    the monitoring job; tests/quality_checks/test_compiled_rules.py proves they flag the same
-    rows), and the same key twice in one file. Run by the worker that prepared the rows, on its
-    own in-memory DuckDB, or here."""
-    with registered(con, prepared=prepared):
-        outcome = run_rules(con, "prepared", prepared.columns, spec, settings, school_year)
-        return _issues([outcome.issues, sql_rules.duplicate_keys(con, spec)])
-
-
-def evaluate(con: duckdb.DuckDBPyConnection, record_type: str, raw: pd.DataFrame, settings: Settings,
-             school_year: str | None, province_code: str | None,
-             prepared: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Prepare and check rows (unless a worker did: `prepared` is then its rows and their
-    `row_rules` issues), then run the rules that read the warehouse: returns (prepared frame with
-    flags, issues). The rules that look at the staged rosters themselves (pupil_on_two_rosters)
-    run after the write, in `flag_staged`."""
-    spec = settings.record_types[record_type]
-    if prepared is None:
-        rows = prepare(raw, spec, settings, school_year)
-        local = row_rules(con, rows, spec, settings, school_year)
-    else:
-        rows, local = prepared
-    with registered(con, prepared=rows):
-        parts = [local, sql_rules.grant_without_facility(con, spec)]
-        if school_year and province_code:
-            parts.append(sql_rules.pupil_not_on_roster(con, spec, school_year, province_code))
+def evaluate_rows(con: duckdb.DuckDBPyConnection, spec: RecordTypeSpec, settings: Settings,
+                  school_year: str | None, province_code: str | None) -> pd.DataFrame:
+    """Prepare RAW_ROWS into PREPARED (normalised, with the helper columns the rules read) and run
+    every rule that does not read the staged rows themselves: the catalogue's row rules compiled
+    from the suite's expectations to one query (the GX suite itself runs in the monitoring job;
+    tests/quality_checks/test_compiled_rules.py proves they flag the same rows), the same key twice
+    in a file, a grant without the facility, a pupil not on the roster. Returns the issues
+    (`ISSUE_COLUMNS`; a few per hundred rows) and writes each row's flags to FLAGS."""
+    columns = prepare_sql(con, RAW_ROWS, spec, settings, school_year, PREPARED)
+    con.execute(f"create or replace temp view prepared as select * from {PREPARED}")
+    parts = [run_rules(con, PREPARED, columns, spec, settings, school_year).issues,
+             sql_rules.duplicate_keys(con, spec), sql_rules.grant_without_facility(con, spec)]
+    if school_year and province_code:
+        parts.append(sql_rules.pupil_not_on_roster(con, spec, school_year, province_code))
     issues = _issues(parts)
-    issues[ROW_ID] = issues[ROW_ID].astype("int64")
-    _flag(rows, issues)
-    return rows, issues
-
-
-def _flag(prepared: pd.DataFrame, issues: pd.DataFrame) -> None:
-    errors = issues.loc[issues["severity"] == "error", ROW_ID]
-    prepared["is_quarantined"] = prepared[ROW_ID].isin(errors)
-    warned = issues.loc[issues["severity"] == "warning", ROW_ID]
-    prepared["is_warned"] = prepared[ROW_ID].isin(warned) & ~prepared["is_quarantined"]
-    copies = issues.loc[issues["rule"] == "duplicate_key_identical", ROW_ID]
-    prepared["is_duplicate_copy"] = prepared[ROW_ID].isin(copies)
-
-
-def flag_staged(con: duckdb.DuckDBPyConnection, record_type: str, prepared: pd.DataFrame, issues: pd.DataFrame,
-                settings: Settings, school_year: str, province_code: str) -> pd.DataFrame:
-    """The rules that read the partition's own staged rows (a pupil on two rosters counts this
-    partition's rosters too): their issues are added and their rows flagged, in staging as well."""
-    spec = settings.record_types[record_type]
-    accepted = prepared.loc[~prepared["is_quarantined"], ROW_ID].tolist()
-    with registered(con, prepared=prepared):
-        twins = sql_rules.pupil_on_two_rosters(con, spec, school_year, province_code, accepted)
-    if not len(twins):
-        return issues
-    issues = _issues([issues, twins])
-    issues[ROW_ID] = issues[ROW_ID].astype("int64")
-    newly = prepared[ROW_ID].isin(twins[ROW_ID]) & ~prepared["is_warned"]
-    prepared.loc[newly, "is_warned"] = True
-    with registered(con, warned_rows=prepared.loc[newly, ["file_path", "file_version", "sheet", "row_number"]]):
-        SQL.run(con, "staging/set_warned.sql", table=f"staging.{record_type}")
+    with registered(con, row_issues=issues[[ROW_ID, "rule", "severity"]]):
+        SQL.run(con, "staging/flags.sql", target=FLAGS)
     return issues
 
 
-def stage_batch(con: duckdb.DuckDBPyConnection, record_type: str, raw: pd.DataFrame, settings: Settings,
-                school_year: str, province_code: str,
-                prepared: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Prepare and check (unless a worker did: `prepared`), validate and write one batch of a
-    partition's raw rows (the caller deleted the rows they replace): the prepared frame with its
-    flags, its issues."""
-    rows, issues = evaluate(con, record_type, raw, settings, school_year, province_code, prepared)
-    write_staging(con, record_type, rows, settings)
-    return rows, flag_staged(con, record_type, rows, issues, settings, school_year, province_code)
-
-
-def write_staging(con: duckdb.DuckDBPyConnection, record_type: str, prepared: pd.DataFrame,
-                  settings: Settings) -> None:
-    """Insert `prepared`, typed, into staging (the caller deleted what it replaces, same transaction)."""
-    spec = settings.record_types[record_type]
-    if prepared.empty:
-        return
+def write_staging(con: duckdb.DuckDBPyConnection, spec: RecordTypeSpec) -> None:
+    """Insert PREPARED with its FLAGS, typed, into staging (the caller deleted what it replaces, same
+    transaction)."""
     # The select is made from configs/record_types.yaml: each canonical column cast to its kind's type.
-    select = [f'"{c}"::{t} as "{c}"' for c, t in LINEAGE.items() if c not in spec.columns]
+    select = [f'p."{c}"::{t} as "{c}"' for c, t in LINEAGE.items() if c not in spec.columns]
     for name, col in spec.columns.items():
-        select.append(f'try_cast("{name}" as {STAGING_TYPES.get(col.kind, "varchar")}) as "{name}"')
-    select += ["is_quarantined", "is_warned", "is_duplicate_copy"]
-    with registered(con, prepared_out=prepared):
-        con.execute(f"insert into staging.{record_type} by name select {', '.join(select)} from prepared_out")
+        select.append(f'try_cast(p."{name}" as {STAGING_TYPES.get(col.kind, "varchar")}) as "{name}"')
+    select += [f"coalesce(f.{flag}, false) as {flag}" for flag in ("is_quarantined", "is_warned", "is_duplicate_copy")]
+    con.execute(f"insert into staging.{spec.name} by name select {', '.join(select)} "
+                f"from {PREPARED} p left join {FLAGS} f using ({ROW_ID})")
 
 
-def issue_records(prepared: pd.DataFrame, issues: pd.DataFrame, record_type: str) -> pd.DataFrame:
-    """Issues with their lineage and their French and Arabic messages."""
-    lineage = prepared[[ROW_ID, "file_path", "file_version", "sheet", "row_number", "school_code",
-                        "school_year", "province_code"]]
-    out = issues.merge(lineage, on=ROW_ID, how="left")
-    out["record_type"] = record_type
+def flag_staged(con: duckdb.DuckDBPyConnection, spec: RecordTypeSpec, issues: pd.DataFrame, school_year: str,
+                province_code: str) -> pd.DataFrame:
+    """The rules that read the partition's own staged rows (a pupil on two rosters counts this
+    partition's rosters too): their issues are added and their rows flagged, in staging as well."""
+    con.execute(f"create or replace temp view accepted as select {ROW_ID} from {PREPARED} "
+                f"anti join (select {ROW_ID} from {FLAGS} where is_quarantined) using ({ROW_ID})")
+    twins = sql_rules.pupil_on_two_rosters(con, spec, school_year, province_code)
+    if not len(twins):
+        return issues
+    with registered(con, twins=twins[[ROW_ID]]):
+        SQL.run(con, "staging/set_warned.sql", table=f"staging.{spec.name}", prepared=PREPARED)
+    return _issues([issues, twins])
+
+
+def stage_rows(con: duckdb.DuckDBPyConnection, spec: RecordTypeSpec, settings: Settings, school_year: str | None,
+               province_code: str | None) -> pd.DataFrame:
+    """Prepare, check and write RAW_ROWS to staging (the caller deleted the rows they replace):
+    returns their issues with lineage and messages, for `merge_issues`."""
+    issues = evaluate_rows(con, spec, settings, school_year, province_code)
+    write_staging(con, spec)
+    if school_year and province_code:
+        issues = flag_staged(con, spec, issues, school_year, province_code)
+    return issue_records(con, issues, spec)
+
+
+def evaluate(con: duckdb.DuckDBPyConnection, record_type: str, raw: pd.DataFrame, settings: Settings,
+             school_year: str | None, province_code: str | None) -> pd.DataFrame:
+    """The issues of a frame of raw rows (`evaluate_rows`), nothing written."""
+    take_frame(con, raw)
+    return evaluate_rows(con, settings.record_types[record_type], settings, school_year, province_code)
+
+
+def stage_batch(con: duckdb.DuckDBPyConnection, record_type: str, raw: pd.DataFrame, settings: Settings,
+                school_year: str, province_code: str) -> pd.DataFrame:
+    """Stage a frame of raw rows (`stage_rows`): their issues."""
+    take_frame(con, raw)
+    return stage_rows(con, settings.record_types[record_type], settings, school_year, province_code)
+
+
+def issue_records(con: duckdb.DuckDBPyConnection, issues: pd.DataFrame, spec: RecordTypeSpec) -> pd.DataFrame:
+    """Issues with their lineage (from PREPARED) and their French and Arabic messages."""
+    with registered(con, row_issues=issues):
+        out = con.execute(f"select i.*, p.file_path, p.file_version, p.sheet, p.row_number, p.school_code, "
+                          f"p.school_year, p.province_code from row_issues i "
+                          f"join {PREPARED} p using ({ROW_ID}) order by all").df()
+    out["record_type"] = spec.name
     out["raw_value"] = out["raw_value"].astype("string")
     catalogue = rules()
     out["message_fr"] = pd.Series(pd.NA, index=out.index, dtype="string")
     out["message_ar"] = pd.Series(pd.NA, index=out.index, dtype="string")
-    columns = load_settings().record_types[record_type].columns
     for (rule_id, column), idx in out.groupby(["rule", out["column_name"].fillna("")]).groups.items():
         value = out.loc[idx, "raw_value"].fillna("")
         for lang in ("fr", "ar"):
-            label = columns[column].label(lang) if column in columns else column
+            label = spec.columns[column].label(lang) if column in spec.columns else column
             template = catalogue[rule_id].text("message", lang).replace("{column}", label)
             head, _, tail = template.partition("{value}")
             out.loc[idx, f"message_{lang}"] = head + value + tail if "{value}" in template else template
@@ -196,22 +199,6 @@ def update_manifest_counts(con: duckdb.DuckDBPyConnection, record_type: str, sch
     """Current row counts of every loaded file version in scope (null: any), from the staged rows."""
     SQL.run(con, "staging/manifest_counts.sql", {"year": school_year, "province": province_code},
             table=f"staging.{record_type}")
-
-
-def file_batches(con: duckdb.DuckDBPyConnection, record_type: str, params: dict, max_rows: int | None,
-                 files: list[str] | None = None) -> list[list[str]]:
-    """The partition's current files (only `files` when given) in batches of at most `max_rows`
-    rows (a file is never split: every rule but the roster ones looks within one file, and those
-    read committed staging); None: one batch."""
-    found = SQL.query(con, "staging/file_batches.sql", {**params, "rt": record_type, "files": files}).fetchall()
-    batches, current, size = [], [], 0
-    for path, rows in found:
-        if current and max_rows is not None and size + rows > max_rows:
-            batches.append(current)
-            current, size = [], 0
-        current.append(path)
-        size += rows
-    return [*batches, current] if current else batches
 
 
 def staging_basis(con: duckdb.DuckDBPyConnection, spec: RecordTypeSpec, params: dict) -> str:
@@ -246,48 +233,19 @@ def stage_record_type(con: duckdb.DuckDBPyConnection, settings: Settings, record
         SQL.run(con, "staging/delete_partition.sql", params, table=f"staging.{record_type}")
     else:
         SQL.run(con, "staging/delete_files.sql", {**params, "files": files}, table=f"staging.{record_type}")
-    roster = spec.roster == "self"
-    issue_parts = []
-    batches = file_batches(con, record_type, params, None if roster else STAGE_BATCH_ROWS, files)
-    for raw, prepared in _prepared_batches(con, record_type, params, batches, settings):
-        prepared, issues = stage_batch(con, record_type, raw, settings, params["year"], params["province"],
-                                       prepared)
-        issue_parts.append(issue_records(prepared, issues, record_type))
-    merge_issues(con, pd.concat(issue_parts, ignore_index=True) if issue_parts else pd.DataFrame(),
-                 record_type, params["year"], params["province"], files)
+    take_raw(con, record_type, params["year"], params["province"], files)
+    issues = stage_rows(con, spec, settings, params["year"], params["province"])
+    merge_issues(con, issues, record_type, params["year"], params["province"], files)
     update_manifest_counts(con, record_type, params["year"], params["province"])
+    drop_work_tables(con)
 
 
-def _prepare_in_worker(raw: pd.DataFrame, record_type: str, school_year: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """In a worker process: the batch's rows prepared, and the issues of the rules that look at
-    each file alone (`row_rules`), on the worker's own in-memory DuckDB."""
-    settings = load_settings()
-    spec = settings.record_types[record_type]
-    rows = prepare(raw, spec, settings, school_year)
-    return rows, row_rules(local_db(), rows, spec, settings, school_year)
-
-
-def _prepared_batches(con: duckdb.DuckDBPyConnection, record_type: str, params: dict, batches: list[list[str]],
-                      settings: Settings) -> Iterator[tuple[pd.DataFrame, tuple[pd.DataFrame, pd.DataFrame] | None]]:
-    """(raw rows, None or the prepared rows and their `row_rules` issues) of each batch, in order.
-    With several batches, workers prepare (normalise) and check the next batches while this
-    process runs the rules that read the warehouse and writes the current one; at most
-    PREPARE_AHEAD batches are in flight, so memory stays bounded."""
-    with worker_pool(len(batches), threshold=2) as pool:
-        if pool is None:
-            for batch in batches:
-                yield partition_raw(con, record_type, params["year"], params["province"], batch), None
-            return
-        pending: deque = deque()
-        for batch in batches:
-            raw = partition_raw(con, record_type, params["year"], params["province"], batch)
-            pending.append((raw, pool.submit(_prepare_in_worker, raw, record_type, params["year"])))
-            if len(pending) > PREPARE_AHEAD:
-                raw, prepared = pending.popleft()
-                yield raw, prepared.result()
-        while pending:
-            raw, prepared = pending.popleft()
-            yield raw, prepared.result()
+def drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Free the temporary tables of the record type just staged."""
+    for table in (RAW_ROWS, PREPARED, FLAGS):
+        con.execute(f"drop table if exists {table}")
+    for view in ("prepared", "accepted"):
+        con.execute(f"drop view if exists {view}")
 
 
 def stage_partition(con: duckdb.DuckDBPyConnection, settings: Settings, school_year: str,
@@ -326,14 +284,16 @@ def _totals(con: duckdb.DuckDBPyConnection, record_type: str, params: dict, stag
 
 def stage_referential(con: duckdb.DuckDBPyConnection, settings: Settings) -> StageResult:
     """Re-stage every current referential snapshot whole (the landing scan's step)."""
-    raw = SQL.query(con, "staging/current_referential.sql").df()
-    prepared, issues = evaluate(con, "schools", raw, settings, None, None)
+    spec = settings.record_types["schools"]
     SQL.run(con, "staging/delete_referential.sql")
-    write_staging(con, "schools", prepared, settings)
-    merge_issues(con, issue_records(prepared, issues, "schools"), "schools", None, None)
+    rows = take_raw(con, "schools", None, None, None)
+    issues = stage_rows(con, spec, settings, None, None)
+    merge_issues(con, issues, "schools", None, None)
     update_manifest_counts(con, "schools", None, None)
-    return StageResult("schools", len(prepared), int(prepared["is_quarantined"].sum()) if len(prepared) else 0,
-                       int(prepared["is_warned"].sum()) if len(prepared) else 0)
+    [(quarantined, warned)] = con.execute(f"select count(*) filter (is_quarantined), count(*) filter (is_warned) "
+                                          f"from {FLAGS}").fetchall()
+    drop_work_tables(con)
+    return StageResult("schools", rows, quarantined, warned)
 
 
 def build(con: duckdb.DuckDBPyConnection, scope: Scope, settings: Settings, run_id: str) -> Built:

@@ -1,5 +1,6 @@
-"""The worker processes that keep both cores busy: reading files (raw) and preparing rows
-(staging) while the parent process, the warehouse's single writer, inserts and runs SQL."""
+"""The worker processes that keep both cores busy reading files (raw) while the parent process,
+the warehouse's single writer, inserts and runs SQL. (Staging needs none: it runs inside
+DuckDB, whose own threads take both cores.)"""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ _LOCAL: duckdb.DuckDBPyConnection | None = None
 
 
 def local_db() -> duckdb.DuckDBPyConnection:
-    """A worker's own in-memory DuckDB (the readers write their Parquet files with it, staging runs
-    the file-local rules on it), with one thread: the workers already take every core."""
+    """A worker's own in-memory DuckDB (the readers write their Parquet files with it), with one
+    thread: the workers already take every core."""
     global _LOCAL
     if _LOCAL is None:
         _LOCAL = duckdb.connect(config={"threads": 1})
@@ -40,17 +41,17 @@ def worker_pool(tasks: int, threshold: int = PARALLEL_THRESHOLD) -> Iterator[Pro
     """The worker processes, when there are at least `threshold` tasks (None: work in this process).
 
     One pool per process, started at the first large partition and kept for the next ones: a load
-    of the nation reads and stages 82 partitions, and starting the workers (and their imports) each time
+    of the nation reads 82 partitions, and starting the workers (and their imports) each time
     would cost seconds per partition. forkserver, because the parent holds a DuckDB connection
     and Dagster's threads, which a plain fork would copy in an undefined state; the server
-    preloads the reader and the staging code so that each worker starts with them imported."""
+    preloads the reader so that each worker starts with it imported."""
     global _POOL
     if tasks < threshold or (os.cpu_count() or 1) < 2:
         yield None
         return
     if _POOL is None:
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["warehouse.build.raw", "warehouse.build.staging"])
+        ctx.set_forkserver_preload(["warehouse.build.raw"])
         _POOL = ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=ctx)
         atexit.register(_shutdown_pool)
     try:
