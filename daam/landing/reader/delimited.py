@@ -18,11 +18,6 @@ from daam.landing.reader.table import _Table, _table
 _DELIMITERS = (",", ";", "\t")
 
 
-def _text_cell(v: str) -> str | None:
-    v = v.strip()
-    return v or None
-
-
 _MAX_RECORD_LINES = 50  # a cell of a school record with more lines is an unclosed quote
 
 
@@ -37,7 +32,7 @@ def _parse_csv(text: str, delimiter: str, max_columns: int) -> list[Row]:
         if line - start >= _MAX_RECORD_LINES:
             raise _Reject("unreadable", f'not a readable Excel or CSV file: a quote (") opened on line {start} '
                                         f"is not closed within {_MAX_RECORD_LINES} lines")
-        cells = [_text_cell(v) for v in record]
+        cells = [v.strip() or None for v in record]  # a cell as text, trimmed; empty: None
         while cells and cells[-1] is None:
             cells.pop()
         if len(cells) > max_columns:
@@ -68,7 +63,12 @@ def _csv_table(text: str, spec: RecordTypeSpec, settings: Settings) -> _Table:
     head = text if end == -1 else text[:end]
     scored = []
     refused: _Reject | None = None
+    quoted = '"' in head
     for d in _DELIMITERS:
+        if d not in head and not quoted:
+            # Every row would be one cell, which names at most one column, and no quote can make the
+            # parse fail: it cannot score, and skipping it changes nothing (most files: 2 of 3 parses).
+            continue
         try:
             rows = _parse_csv(head, d, limits["max_columns"])
         except _Reject as r:  # a quote left open or a line too wide: likely with the file's own delimiter

@@ -7,7 +7,7 @@ school year, level, class). Every header cell is folded here, with `fold_header`
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NoReturn
 
 import pandas as pd
@@ -17,6 +17,7 @@ from daam.landing.normalise import fold_header, normalise_code, parse_school_yea
 from daam.landing.reader.reject import _Reject
 
 _MAX_HEADER_CELL = 300  # characters: longer cells are never compared with the column names
+_MEMO_CELLS = 1 << 16
 
 
 @dataclass
@@ -25,6 +26,9 @@ class _Lookup:
 
     spec: RecordTypeSpec
     names: dict[str, str]
+    # cell → match: the first rows of every file are searched for the header, and their cells
+    # repeat across files (headers, and values such as 0 or an empty cell); bounded by _MEMO_CELLS
+    memo: dict[str, str | None] = field(default_factory=dict)
 
     @classmethod
     def of(cls, spec: RecordTypeSpec) -> _Lookup:
@@ -40,6 +44,16 @@ class _Lookup:
     def match(self, cell: str | None) -> str | None:
         if not cell or len(cell) > _MAX_HEADER_CELL:  # no header is a paragraph; folding one costs
             return None
+        try:
+            return self.memo[cell]
+        except KeyError:
+            pass
+        if len(self.memo) >= _MEMO_CELLS:
+            self.memo.clear()
+        hit = self.memo[cell] = self._match(cell)
+        return hit
+
+    def _match(self, cell: str) -> str | None:
         f = fold_header(cell)
         hit = self.names.get(f)
         if hit is None and ("(" in f or "/" in f):
