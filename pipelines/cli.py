@@ -19,7 +19,7 @@ import duckdb
 from assets.resources import DEFAULT_LANDING, DEFAULT_WAREHOUSE
 from daam.config import load_settings
 from pipelines.cli_approval import add_parsers as add_approval_parsers
-from pipelines.cli_common import print_frame, print_products, secret_ok, warehouse_arg
+from pipelines.cli_common import BUSY, print_frame, print_products, secret_ok, warehouse_arg
 from pipelines.cli_outlier import add_parsers as add_outlier_parsers
 from pipelines.cli_report import add_parsers as add_report_parsers
 from pipelines.progress import shown
@@ -76,6 +76,7 @@ def cmd_secret(args: argparse.Namespace) -> int:
 def cmd_publish(args: argparse.Namespace) -> int:
     """Build the level products from the working warehouse (no load may be writing it)."""
     from warehouse.products import ProductError, build_products
+    from warehouse.schema import ensure_schema
 
     warehouse = warehouse_arg(args)
     if warehouse is None or not secret_ok():
@@ -84,6 +85,12 @@ def cmd_publish(args: argparse.Namespace) -> int:
     kinds = tuple(args.kind.split(",")) if args.kind else ("province", "region", "national")
     if bad := set(kinds) - {"province", "region", "national"}:
         print(f"daam: unknown product kind {', '.join(sorted(bad))} (province, region, national)", file=sys.stderr)
+        return 2
+    try:
+        with duckdb.connect(warehouse) as con:  # a warehouse of an older daam gains its new views
+            ensure_schema(con, load_settings(), keys=False)
+    except duckdb.IOException:
+        print(f"daam: {BUSY.format(warehouse=warehouse)}", file=sys.stderr)
         return 2
     try:
         report = build_products(warehouse, provinces=provinces, kinds=kinds)
