@@ -28,7 +28,8 @@ import duckdb
 import pandas as pd
 
 from daam.config import PERIOD_RECORD_TYPES, RecordTypeSpec, Settings
-from daam.landing.prepare import ROW_ID, prepare
+from daam.landing.prepare import ROW_ID
+from daam.landing.prepare_sql import prepare_sql
 from daam.sqlfiles import registered
 from quality_checks import sql_rules
 from quality_checks.catalogue import rules
@@ -44,14 +45,6 @@ from warehouse.schema import SQL
 ISSUE_COLUMNS_OUT = ["file_path", "record_type", "school_code", "sheet", "row_number", "severity", "rule",
                      "column_name", "raw_value", "message_fr", "message_ar", "file_version", "school_year",
                      "province_code"]
-
-
-def prepare_sql(con, source, spec, settings, school_year, target):  # TEMPORARY stand-in
-    raw = con.execute(f"select * from {source} order by _row_id").df()
-    frame = prepare(raw, spec, settings, school_year)
-    with registered(con, frame_in=frame):
-        con.execute(f"create or replace temp table {target} as select * from frame_in")
-    return list(frame.columns)
 
 
 # Temporary tables of the connection where a record type's rows are staged (one at a time).
@@ -122,7 +115,7 @@ def write_staging(con: duckdb.DuckDBPyConnection, spec: RecordTypeSpec) -> None:
         select.append(f'try_cast(p."{name}" as {STAGING_TYPES.get(col.kind, "varchar")}) as "{name}"')
     select += [f"coalesce(f.{flag}, false) as {flag}" for flag in ("is_quarantined", "is_warned", "is_duplicate_copy")]
     con.execute(f"insert into staging.{spec.name} by name select {', '.join(select)} "
-                f"from {PREPARED} p left join {FLAGS} f using ({ROW_ID})")
+                f"from {PREPARED} p left join {FLAGS} f using ({ROW_ID}) order by {ROW_ID}")
 
 
 def flag_staged(con: duckdb.DuckDBPyConnection, spec: RecordTypeSpec, issues: pd.DataFrame, school_year: str,
