@@ -15,15 +15,25 @@ rejected files, files expected and not received, and the issues of the directora
 Every cell is written as a value, never as a formula: a value starting with `=`, `+`, `-` or `@`
 stays text (spreadsheet formula injection). Workbooks are written to a temporary name and renamed,
 so an interrupted run never leaves half a workbook.
+
+The open issues are read a batch of schools at a time; with many schools, worker processes write
+the workbooks from the rows the parent read (they never open the warehouse).
 """
 
 from __future__ import annotations
 
 import os
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
+from typing import Self
 
 import duckdb
 import pandas as pd
@@ -34,7 +44,14 @@ from daam.config import CONFIG_DIR, RECORD_TYPES, Settings, load_settings
 from daam.progress import emit
 from daam.sqlfiles import registered
 from quality_checks.catalogue import rules
+from warehouse.build.workers import worker_pool
 from warehouse.schema import SQL
+
+PARALLEL_THRESHOLD = 40  # fewer school workbooks: starting worker processes costs more than it saves
+BATCH = 20_000  # open issues read at a time: a nation's, with their rows as sent, take gigabytes as Python objects
+ISSUE_COLUMNS = ("school_year", "province_code", "school_code", "record_type", "file_path", "file_version", "sheet",
+                 "row_number", "column_name", "raw_value", "severity", "rule", "message_fr", "message_ar")
+KEY = ["file_path", "file_version", "sheet", "row_number"]
 
 AR, FR = "ar", "fr"
 SHEET_SUMMARY, SHEET_AR, SHEET_FR = "ملخص - Résumé", "الأخطاء", "Erreurs"
@@ -97,20 +114,6 @@ def open_issues(con: duckdb.DuckDBPyConnection, province: str | None = None, sch
     return SQL.query(con, "reports/open_issues.sql", _scope(province, school, year)).df()
 
 
-def rows_as_sent(con: duckdb.DuckDBPyConnection, issues: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """The raw rows the issues point at, one per (file, version, sheet, row), canonical columns as sent."""
-    parts = []
-    key = ["file_path", "file_version", "sheet", "row_number"]
-    for record_type, group in issues.groupby("record_type"):
-        cols = list(settings.record_types[record_type].columns)
-        with registered(con, issue_rows=group[key].drop_duplicates()):
-            frame = SQL.query(con, "reports/rows_as_sent.sql", table=f"raw.{record_type}").df()[key + cols]
-        parts.append(frame.rename(columns={c: f"{record_type}.{c}" for c in cols}))
-    if not parts:
-        return pd.DataFrame(columns=key)
-    return pd.concat(parts, ignore_index=True)
-
-
 def rejected_files(con: duckdb.DuckDBPyConnection, province: str | None = None, school: str | None = None,
                    year: str | None = None) -> pd.DataFrame:
     """Files still in the landing zone whose latest version was rejected: to be sent again."""
@@ -129,51 +132,202 @@ def school_names(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str, st
     return {code: (ar or "", fr or "", prov or "") for code, ar, fr, prov in rows}
 
 
+def issue_counts(con: duckdb.DuckDBPyConnection, scope: dict) -> list[tuple]:
+    """(province, school, record type, rule, severity, open issues) over the selection."""
+    return SQL.execute(con, "select province_code, school_code, record_type, rule, severity, count(*)\n"
+                       f"from ({SQL.text('reports/open_issues.sql')}\n) group by all", scope).fetchall()
+
+
+def _key(file_path: str, file_version: int, sheet: str | None, row_number: int) -> tuple:
+    return file_path, int(file_version), "" if sheet is None else str(sheet), int(row_number)
+
+
+def _stage_rows_as_sent(con: duckdb.DuckDBPyConnection, scope: dict, tables: dict[str, str],
+                        settings: Settings) -> None:
+    """Into temporary `tables` (record type -> table), the key and canonical columns of the raw rows
+    the selection's open issues point at: each raw table is read once per run, not once per batch."""
+    keys = ", ".join(KEY)
+    SQL.execute(con, f"create or replace temp table feedback_keys as select distinct record_type, {keys}\n"
+                f"from ({SQL.text('reports/open_issues.sql')}\n)", scope)
+    for record_type, table in tables.items():
+        columns = ", ".join(f'"{c}"' for c in KEY + list(settings.record_types[record_type].columns))
+        SQL.execute(con, f"create or replace temp table issue_rows as select {keys} from feedback_keys "
+                    "where record_type = $record_type", {"record_type": record_type})
+        SQL.execute(con, f"create or replace temp table {table} as select {columns}\n"
+                    f"from ({SQL.text('reports/rows_as_sent.sql', table=f'raw.{record_type}')}\n)")
+    for name in ("issue_rows", "feedback_keys"):
+        SQL.execute(con, f"drop table if exists {name}")
+
+
+def rows_as_sent(con: duckdb.DuckDBPyConnection, issues: list[tuple], tables: dict[str, str]) -> dict[tuple, list]:
+    """The raw rows the issues (tuples of ISSUE_COLUMNS) point at, from the `tables` staged for them:
+    (file, version, sheet, row) -> [(record type, canonical columns as sent)]."""
+    wanted = defaultdict(set)
+    for i in issues:
+        if i[3] is not None:
+            wanted[i[3]].add((i[4], i[5], i[6], i[7]))
+    found = defaultdict(list)
+    for record_type in sorted(wanted):
+        keys = pd.DataFrame(list(wanted[record_type]), columns=KEY).astype({"sheet": "str"})  # None: VARCHAR null
+        with registered(con, issue_rows=keys):
+            for row in SQL.query(con, "reports/rows_as_sent.sql", table=tables[record_type]).fetchall():
+                found[_key(*row[:4])].append((record_type, row[4:]))
+    return found
+
+
+def issues_by_school(con: duckdb.DuckDBPyConnection, scope: dict, record_types: list[str],
+                     settings: Settings) -> Iterator[tuple[str | None, list]]:
+    """(school, lines) in the order of open_issues.sql, read BATCH issues at a time; a line is an
+    issue (a tuple of ISSUE_COLUMNS) and the row it points at as sent (`rows_as_sent`, None when
+    not found; a line per row found). The directorates' own files' issues come under school None."""
+    tables = {rt: f"feedback_rows_{rt}" for rt in record_types}
+    cursor = None
+    try:
+        _stage_rows_as_sent(con, scope, tables, settings)
+        cursor = SQL.query(con.cursor(), "reports/open_issues.sql", scope)  # its own connection: `con` is used meanwhile
+        names = [d[0] for d in cursor.description]
+        pick = itemgetter(*(names.index(c) for c in ISSUE_COLUMNS))
+        held, seen = [], set()
+        while True:
+            fetched = cursor.fetchmany(BATCH)
+            held += map(pick, fetched)
+            cut = len(held)
+            if fetched:  # the last school read may go on in the next batch
+                while cut and held[cut - 1][2] == held[-1][2]:
+                    cut -= 1
+                if not cut:
+                    continue
+            ready, held = held[:cut], held[cut:]
+            raw = rows_as_sent(con, ready, tables)
+            for school, issues in groupby(ready, key=itemgetter(2)):
+                if school is not None and school in seen:
+                    raise RuntimeError(f"reports/open_issues.sql must order the issues by school ({school})")
+                seen.add(school)
+                yield school, [(i, r) for i in issues for r in raw.get(_key(*i[4:8])) or [None]]
+            if not fetched:
+                return
+    finally:
+        if cursor is not None:
+            cursor.close()
+        for table in [*tables.values(), "issue_rows", "feedback_keys"]:
+            SQL.execute(con, f"drop table if exists {table}")
+
+
 def write_feedback(con: duckdb.DuckDBPyConnection, out: Path, province: str | None = None,
                    school: str | None = None, school_year: str | None = None) -> FeedbackReport:
-    """Write the school workbooks and the directorate summaries for the selection."""
+    """Write the school workbooks and the directorate summaries for the selection, in worker
+    processes from PARALLEL_THRESHOLD schools on."""
     settings = load_settings()
     out = Path(out)
-    report = FeedbackReport()
-    issues = open_issues(con, province, school, school_year)
+    scope = _scope(province, school, school_year)
+    stamp = f"{datetime.now():%Y-%m-%d %H:%M}"
+    counts = issue_counts(con, scope)
     rejected = rejected_files(con, province, school, school_year)
     missing = missing_files(con, province, school, school_year)
     names = school_names(con)
-    report.issues, report.rejected_files = len(issues), len(rejected)
+    report = FeedbackReport(issues=sum(c[-1] for c in counts), rejected_files=len(rejected))
 
-    school_issues = with_rows_as_sent(issues[issues["school_code"].notna()],
-                                      rows_as_sent(con, issues[issues["school_code"].notna()], settings))
-    empty = school_issues.iloc[:0]
-    schools = sorted(set(school_issues["school_code"]) | set(rejected["school_code"].dropna()))
-    by_school = dict(tuple(school_issues.groupby("school_code")))
     rejected_by_school = dict(tuple(rejected.groupby("school_code")))
     missing_by_school = dict(tuple(missing.groupby("school_code")))
-    emit("feedback", f"feedback: {len(schools)} school workbook(s) to write", total=len(schools), done=0)
-    for done, code in enumerate(schools, start=1):
-        if done % 100 == 0 or done == len(schools):
-            emit("feedback", f"feedback: {done} of {len(schools)} school workbooks", total=len(schools), done=done)
+    schools = sorted({c[1] for c in counts if c[1] is not None} | set(rejected["school_code"].dropna()))
+    heads = {}
+    for code in schools:
         name_ar, name_fr, prov = names.get(code, ("", "", ""))
         prov = prov or _first(rejected_by_school.get(code), "province_code") or "unplaced"
-        path = out / prov / f"{code}.xlsx"
-        _write_school(path, code, name_ar, name_fr, prov, by_school.get(code, empty),
-                      rejected_by_school.get(code, rejected.iloc[:0]),
-                      missing_by_school.get(code, missing.iloc[:0]), settings)
-        report.school_workbooks.append(path)
+        heads[code] = (out / prov / f"{code}.xlsx", code, name_ar, name_fr, prov)
+    report.school_workbooks = [heads[code][0] for code in schools]
 
-    if school is None:
-        provinces = sorted(set(issues["province_code"].dropna()) | set(rejected["province_code"].dropna())
-                           | set(missing["province_code"].dropna()))
-        for done, prov in enumerate(provinces, start=1):
-            emit("feedback", f"feedback: directorate {prov} summary ({done} of {len(provinces)})",
-                 total=len(provinces), done=done)
-            mine = issues[issues["province_code"] == prov]
-            own = mine[mine["school_code"].isna()]
-            path = out / prov / f"direction_{prov}.xlsx"
-            _write_directorate(path, prov, mine, with_rows_as_sent(own, rows_as_sent(con, own, settings)),
-                               rejected[rejected["province_code"] == prov],
-                               missing[missing["province_code"] == prov], names, settings)
-            report.directorate_workbooks.append(path)
+    def school_args(code: str, lines: list) -> tuple:
+        return (*heads.pop(code), lines, _rejected_rows(rejected_by_school.get(code)),
+                _missing_rows(missing_by_school.get(code), settings), stamp)
+
+    written = {"schools": 0, "directorates": 0}
+
+    def school_written() -> None:
+        written["schools"] += 1
+        if written["schools"] % 100 == 0 or written["schools"] == len(schools):
+            emit("feedback", f"feedback: {written['schools']} of {len(schools)} school workbooks",
+                 total=len(schools), done=written["schools"])
+
+    def directorate_written(prov: str, total: int) -> None:
+        written["directorates"] += 1
+        emit("feedback", f"feedback: directorate {prov} summary ({written['directorates']} of {total})",
+             total=total, done=written["directorates"])
+
+    emit("feedback", f"feedback: {len(schools)} school workbook(s) to write", total=len(schools), done=0)
+    record_types = sorted({c[2] for c in counts if c[2] is not None})
+    own = defaultdict(list)
+    with worker_pool(len(schools), PARALLEL_THRESHOLD) as pool:
+        writer = _Writer(pool, ahead=2 * BATCH)
+        try:
+            with closing(issues_by_school(con, scope, record_types, settings)) as by_school:
+                for code, lines in by_school:
+                    if code is None:
+                        for line in lines:
+                            own[line[0][1]].append(line)
+                    else:
+                        writer.submit(_write_school, school_args(code, lines), len(lines), school_written)
+            for code in sorted(heads):  # rejected files and no open issue
+                writer.submit(_write_school, school_args(code, []), 1, school_written)
+
+            if school is None:
+                provinces = sorted({c[0] for c in counts if c[0] is not None}
+                                   | set(rejected["province_code"].dropna()) | set(missing["province_code"].dropna()))
+                by_province = defaultdict(list)
+                for prov, code, _, rule, severity, n in counts:
+                    by_province[prov].append((code, rule, severity, n))
+                for prov in provinces:
+                    path = out / prov / f"direction_{prov}.xlsx"
+                    tables = _directorate_tables(prov, by_province[prov], rejected[rejected["province_code"] == prov],
+                                                 missing[missing["province_code"] == prov], names, settings)
+                    writer.submit(_write_directorate, (path, prov, *tables, own.get(prov, [])),
+                                  len(own.get(prov, [])), partial(directorate_written, prov, len(provinces)))
+                    report.directorate_workbooks.append(path)
+            writer.finish()
+        except BaseException:
+            writer.abandon()
+            raise
     return report
+
+
+class _Writer:
+    """Runs the workbook writes in `pool` (in this process when None) with at most `ahead` lines of
+    issues handed out and not yet written (memory), and calls each write's `done` in this process
+    once it is written."""
+
+    def __init__(self, pool: Executor | None, ahead: int):
+        self.pool, self.ahead = pool, ahead
+        self.pending: dict[Future, tuple[int, Callable[[], None]]] = {}
+        self.queued = 0
+
+    def submit(self, fn: Callable, args: tuple, weight: int, done: Callable[[], None]) -> None:
+        if self.pool is None:
+            fn(*args)
+            done()
+            return
+        while self.pending and self.queued + weight > self.ahead:
+            self._collect()
+        self.pending[self.pool.submit(fn, *args)] = (weight, done)
+        self.queued += weight
+
+    def finish(self) -> None:
+        while self.pending:
+            self._collect()
+
+    def abandon(self) -> None:
+        """Cancel the writes not started and wait for the others: nothing writes any more."""
+        for future in self.pending:
+            future.cancel()
+        wait(self.pending)
+        self.pending.clear()
+
+    def _collect(self) -> None:
+        finished, _ = wait(self.pending, return_when=FIRST_COMPLETED)
+        for future in finished:
+            weight, done = self.pending.pop(future)
+            self.queued -= weight
+            future.result()  # a worker's error is raised here
+            done()
 
 
 def _first(frame: pd.DataFrame | None, column: str) -> str | None:
@@ -183,18 +337,62 @@ def _first(frame: pd.DataFrame | None, column: str) -> str | None:
     return str(values.iloc[0]) if len(values) else None
 
 
+def _rejected_rows(rejected: pd.DataFrame | None) -> list[list]:
+    if rejected is None:
+        return []
+    return [[r.school_year, r.file_path, rejection_text(r.error_kind, AR), rejection_text(r.error_kind, FR), r.error]
+            for r in rejected.itertuples()]
+
+
+def _missing_rows(missing: pd.DataFrame | None, settings: Settings) -> list[list]:
+    if missing is None:
+        return []
+    return [[r.school_year, _record_type_label(r.record_type, AR, settings),
+             _record_type_label(r.record_type, FR, settings), r.period] for r in missing.itertuples()]
+
+
+def _directorate_tables(province: str, counts: list[tuple], rejected: pd.DataFrame, missing: pd.DataFrame,
+                        names: dict, settings: Settings) -> tuple[list, list, list, list]:
+    """The directorate's tables: schools x rules (rules, rows), rejected files, files not received."""
+    catalogue = rules()
+    matrix, severities = defaultdict(int), defaultdict(int)
+    for code, rule, severity, n in counts:
+        if code is None:
+            continue
+        if rule is not None:
+            matrix[code, rule] += n
+        severities[code, severity] += n
+    in_matrix = {code for code, _ in matrix}
+    rule_ids = [r for r in catalogue if r in {rule for _, rule in matrix}]
+    codes = sorted(in_matrix | set(rejected["school_code"].dropna()) | set(missing["school_code"]))
+    rej = rejected.groupby("school_code").size()
+    mis = missing.groupby("school_code").size()
+    rows = []
+    for code in codes:
+        name_ar, name_fr, _ = names.get(code, ("", "", ""))
+        rows.append([code, name_fr, name_ar, severities[code, "error"], severities[code, "warning"],
+                     int(rej.get(code, 0)), int(mis.get(code, 0))] + [matrix[code, r] for r in rule_ids])
+    rejected_rows = [[r.school_year, r.school_code, _record_type_label(r.record_type, FR, settings)
+                      if r.record_type else "", r.period, r.file_path, rejection_text(r.error_kind, FR), r.error]
+                     for r in rejected.itertuples()]
+    missing_rows = [[r.school_year, r.school_code, names.get(r.school_code, ("", "", ""))[1],
+                     _record_type_label(r.record_type, FR, settings), r.period] for r in missing.itertuples()]
+    return [catalogue[r].title_fr for r in rule_ids], rows, rejected_rows, missing_rows
+
+
 # --- writing -------------------------------------------------------------------------------------
 
 
 class _Book:
     """An xlsxwriter workbook that only ever writes values (no formulas, URLs or guessed numbers),
-    renamed into place when closed."""
+    renamed into place when it ends without an error (deleted otherwise)."""
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path, self.tmp = path, path.with_name(f".{path.name}.tmp")
+        # in_memory: the sheets' XML is zipped from memory rather than from temporary files (faster)
         self.book = xlsxwriter.Workbook(str(self.tmp), {
-            "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False})
+            "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False, "in_memory": True})
         self.bold = self.book.add_format({"bold": True})
         self.title = self.book.add_format({"bold": True, "font_size": 14})
         self.head = self.book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
@@ -204,6 +402,17 @@ class _Book:
                                            "bg_color": "#FFC7CE"})
         self.warning = self.book.add_format({"text_wrap": True, "valign": "top", "font_color": "#9C5700",
                                              "bg_color": "#FFEB9C"})
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, error_type, *_) -> None:
+        try:
+            self.book.close()
+            if error_type is None:
+                os.replace(self.tmp, self.path)
+        finally:
+            self.tmp.unlink(missing_ok=True)
 
     def sheet(self, name: str, rtl: bool):
         ws = self.book.add_worksheet(name)
@@ -227,17 +436,22 @@ class _Book:
             ws.write_string(top, c, h, self.head)
             if widths:
                 ws.set_column(c, c, widths[c] if c < len(widths) else 16)
+        write_string, write_number, cell = ws.write_string, ws.write_number, self.cell
         for r, values in enumerate(rows, start=top + 1):
             fmt = formats[r - top - 1] if formats else self.wrap
             for c, v in enumerate(values):
-                self.cell(ws, r, c, v, fmt)
+                # the common types first, as `cell` would write them
+                if v is None:
+                    continue
+                if v.__class__ is str:
+                    write_string(r, c, v, fmt)
+                elif v.__class__ is int:
+                    write_number(r, c, v, fmt)
+                else:
+                    cell(ws, r, c, v, fmt)
         if rows:
             ws.autofilter(top, 0, top + len(rows), len(headers) - 1)
         return top + len(rows) + 2
-
-    def close(self) -> None:
-        self.book.close()
-        os.replace(self.tmp, self.path)
 
 
 def _record_type_label(rt: str, lang: str, settings: Settings) -> str:
@@ -251,20 +465,8 @@ def _column_label(rt: str, column: str | None, lang: str, settings: Settings) ->
     return spec.columns[column].label(lang) if spec and column in spec.columns else column
 
 
-def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
-    """Join keys in one dtype each (a CSV row has no sheet: '')."""
-    return frame.assign(sheet=frame["sheet"].fillna("").astype(str), file_version=frame["file_version"].astype("int64"),
-                        row_number=frame["row_number"].astype("int64"))
-
-
-def with_rows_as_sent(issues: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
-    """Each issue next to the columns of its row as sent (`<record_type>.<column>`)."""
-    keys = ["file_path", "file_version", "sheet", "row_number"]
-    return _keyed(issues).merge(_keyed(raw), on=keys, how="left")
-
-
-def _issue_sheet(book: _Book, lang: str, code: str, name: str, issues: pd.DataFrame, settings: Settings) -> None:
-    """One line per issue (`issues` carry their rows as sent, see `with_rows_as_sent`)."""
+def _issue_sheet(book: _Book, lang: str, code: str, name: str, lines: list, settings: Settings) -> None:
+    """One line per issue and row as sent (see `issues_by_school`)."""
     w = WORDS[lang]
     ws = book.sheet(SHEET_AR if lang == AR else SHEET_FR, rtl=lang == AR)
     ws.write_string(0, 0, w["title"].format(code=code, name=name), book.title)
@@ -273,123 +475,122 @@ def _issue_sheet(book: _Book, lang: str, code: str, name: str, issues: pd.DataFr
     catalogue = rules()
     # The row as sent: the canonical columns of the record types involved that hold a value in at
     # least one of these rows, labelled in `lang`.
-    present = [rt for rt in RECORD_TYPES if rt in set(issues["record_type"])]
-    sources = [f"{rt}.{col}" for rt in present for col in settings.record_types[rt].columns]
-    merged = issues
-    raw_cols, raw_heads = [], []
-    for source in sources:
-        if source not in merged or merged[source].isna().all():
+    kinds = {issue[3] for issue, _ in lines}
+    filled = set()
+    for _, raw in lines:
+        if raw is not None and raw[0] in kinds:
+            filled.update((raw[0], c) for c, v in enumerate(raw[1]) if v is not None)
+    raw_heads, raw_cols = [], []
+    for rt in RECORD_TYPES:
+        if rt not in kinds:
             continue
-        rt, col = source.split(".", 1)
-        label = _column_label(rt, col, lang, settings)
-        if label not in raw_heads:
-            raw_heads.append(label)
-            raw_cols.append([])
-        raw_cols[raw_heads.index(label)].append(source)
+        for c, col in enumerate(settings.record_types[rt].columns):
+            if (rt, c) not in filled:
+                continue
+            label = _column_label(rt, col, lang, settings)
+            if label not in raw_heads:
+                raw_heads.append(label)
+                raw_cols.append([])
+            raw_cols[raw_heads.index(label)].append((rt, c))
     headers = [w["school_year"], w["file"], w["sheet"], w["row"], w["column"], w["value"], w["severity"],
                w["problem"], w["fix"]] + raw_heads
+    # per record type, per column shown: where its value may be (the first text one is shown)
+    candidates = {rt: [[c for s, c in sources if s == rt] for sources in raw_cols] for rt in kinds}
+    blank = [None] * len(raw_cols)
+    column_labels, fixes = {}, {}
+    words = {"error": w["error"], "warning": w["warning"]}
+    message = 13 if lang == AR else 12
     rows, formats = [], []
-    for rec in merged.to_dict("records"):
-        rule = catalogue.get(rec["rule"])
-        row = [rec["school_year"], rec["file_path"], rec["sheet"] or None, int(rec["row_number"]),
-               _column_label(rec["record_type"], rec["column_name"], lang, settings), rec["raw_value"],
-               w[rec["severity"]] if rec["severity"] in ("error", "warning") else rec["severity"],
-               rec[f"message_{lang}"], rule.text("fix", lang) if rule else ""]
-        for sources in raw_cols:
-            row.append(next((rec[s] for s in sources if s in rec and isinstance(rec[s], str)), None))
+    for issue, raw in lines:
+        year, _, _, rt, path, _, sheet, row_number, column, value, severity, rule_id = issue[:12]
+        if (rt, column) not in column_labels:
+            column_labels[rt, column] = _column_label(rt, column, lang, settings)
+        if rule_id not in fixes:
+            rule = catalogue.get(rule_id)
+            fixes[rule_id] = rule.text("fix", lang) if rule else ""
+        row = [year, path, sheet or None, int(row_number), column_labels[rt, column], value,
+               words.get(severity, severity), issue[message], fixes[rule_id]]
+        if raw is None or raw[0] not in candidates:
+            row += blank
+        else:
+            values = raw[1]
+            for cols in candidates[raw[0]]:
+                shown = None
+                for c in cols:
+                    if isinstance(values[c], str):
+                        shown = values[c]
+                        break
+                row.append(shown)
         rows.append(row)
-        formats.append(book.error if rec["severity"] == "error" else book.warning)
+        formats.append(book.error if severity == "error" else book.warning)
     if raw_heads:
         ws.write_string(3, len(headers) - len(raw_heads), w["row_as_sent"], book.bold)
     book.table(ws, 4, headers, rows, [11, 34, 12, 8, 18, 18, 22, 50, 40] + [16] * len(raw_heads), formats)
     ws.freeze_panes(5, 0)
 
 
-def _summary_sheet(book: _Book, code: str, name_ar: str, name_fr: str, province: str, issues: pd.DataFrame,
-                   rejected: pd.DataFrame, missing: pd.DataFrame, settings: Settings) -> None:
+def _summary_sheet(book: _Book, code: str, name_ar: str, name_fr: str, province: str, lines: list,
+                   rejected: list[list], missing: list[list], stamp: str, settings: Settings) -> None:
     ws = book.sheet(SHEET_SUMMARY, rtl=True)
     ws.write_string(0, 0, f"المؤسسة {code} - {name_ar}", book.title)
     ws.write_string(1, 0, f"Établissement {code} - {name_fr}", book.title)
     prov = settings.provinces.get(province)
     ws.write_string(2, 0, f"المديرية الإقليمية / Direction provinciale: {province}"
                     + (f" - {prov.name_ar} / {prov.name_fr}" if prov else ""))
-    ws.write_string(3, 0, f"تاريخ الإعداد / Établi le: {datetime.now():%Y-%m-%d %H:%M}")
+    ws.write_string(3, 0, f"تاريخ الإعداد / Établi le: {stamp}")
     catalogue = rules()
-    counts = (issues.groupby(["rule", "severity"]).agg(issues=("rule", "size"), files=("file_path", "nunique"))
-              .reset_index().sort_values(["severity", "issues"], ascending=[True, False]))
-    rows = [[r.rule, catalogue[r.rule].title_ar if r.rule in catalogue else r.rule,
-             catalogue[r.rule].title_fr if r.rule in catalogue else r.rule,
-             WORDS[AR].get(r.severity, r.severity), int(r.issues), int(r.files)]
-            for r in counts.itertuples()]
+    counts: dict[tuple, list] = {}
+    for issue, _ in lines:
+        rule, severity = issue[11], issue[10]
+        if rule is not None and severity is not None:
+            counts.setdefault((rule, severity), [0, set()])
+            counts[rule, severity][0] += 1
+            counts[rule, severity][1].add(issue[4])
+    # by severity, then the most frequent first, then by rule
+    ordered = sorted(sorted(counts.items()), key=lambda kv: (kv[0][1], -kv[1][0]))
+    rows = [[rule, catalogue[rule].title_ar if rule in catalogue else rule,
+             catalogue[rule].title_fr if rule in catalogue else rule,
+             WORDS[AR].get(severity, severity), n, len(files)] for (rule, severity), (n, files) in ordered]
     top = book.table(ws, 5, ["Règle / القاعدة", "المشكل", "Problème", "الخطورة / Gravité",
                              "عدد الأسطر / Lignes", "عدد الملفات / Fichiers"], rows, [26, 36, 36, 30, 14, 14])
-    if len(rejected):
+    if rejected:
         ws.write_string(top, 0, "ملفات مرفوضة يجب إعادة إرسالها / Fichiers refusés à renvoyer", book.bold)
-        rows = [[r.school_year, r.file_path, rejection_text(r.error_kind, AR), rejection_text(r.error_kind, FR),
-                 r.error] for r in rejected.itertuples()]
         top = book.table(ws, top + 1, ["السنة / Année", "الملف / Fichier", "السبب", "Motif",
-                                       "Détail technique"], rows)
-    if len(missing):
+                                       "Détail technique"], rejected)
+    if missing:
         ws.write_string(top, 0, "ملفات منتظرة لم يتم التوصل بها / Fichiers attendus non reçus", book.bold)
-        rows = [[r.school_year, _record_type_label(r.record_type, AR, settings),
-                 _record_type_label(r.record_type, FR, settings), r.period] for r in missing.itertuples()]
-        book.table(ws, top + 1, ["السنة / Année", "نوع الملف", "Type de fichier", "الشهر / Mois"], rows)
+        book.table(ws, top + 1, ["السنة / Année", "نوع الملف", "Type de fichier", "الشهر / Mois"], missing)
 
 
-def _write_school(path: Path, code: str, name_ar: str, name_fr: str, province: str, issues: pd.DataFrame,
-                  rejected: pd.DataFrame, missing: pd.DataFrame, settings: Settings) -> None:
-    book = _Book(path)
-    try:
-        _summary_sheet(book, code, name_ar, name_fr, province, issues, rejected, missing, settings)
-        _issue_sheet(book, AR, code, name_ar, issues, settings)
-        _issue_sheet(book, FR, code, name_fr, issues, settings)
-    finally:
-        book.close()
+def _write_school(path: Path, code: str, name_ar: str, name_fr: str, province: str, lines: list,
+                  rejected: list[list], missing: list[list], stamp: str) -> None:
+    settings = load_settings()
+    with _Book(path) as book:
+        _summary_sheet(book, code, name_ar, name_fr, province, lines, rejected, missing, stamp, settings)
+        _issue_sheet(book, AR, code, name_ar, lines, settings)
+        _issue_sheet(book, FR, code, name_fr, lines, settings)
 
 
-def _write_directorate(path: Path, province: str, issues: pd.DataFrame, own: pd.DataFrame, rejected: pd.DataFrame, missing: pd.DataFrame,
-                       names: dict, settings: Settings) -> None:
+def _write_directorate(path: Path, province: str, rule_titles: list[str], schools: list[list],
+                       rejected: list[list], missing: list[list], own: list) -> None:
     """Counts per school and rule, never a pupil's row: those stay in each school's workbook."""
-    book = _Book(path)
-    try:
-        catalogue = rules()
+    settings = load_settings()
+    with _Book(path) as book:
         ws = book.sheet("Écoles x règles", rtl=False)
         prov = settings.provinces.get(province)
         ws.write_string(0, 0, f"Direction provinciale {province}" + (f" - {prov.name_fr}" if prov else "")
                         + " : erreurs ouvertes par établissement et par règle", book.title)
-        school_rows = issues[issues["school_code"].notna()]
-        matrix = (school_rows.pivot_table(index="school_code", columns="rule", values="severity", aggfunc="size",
-                                          fill_value=0) if len(school_rows) else pd.DataFrame())
-        rule_ids = [r for r in catalogue if r in matrix.columns]
-        codes = sorted(set(matrix.index) | set(rejected["school_code"].dropna()) | set(missing["school_code"]))
-        rej = rejected.groupby("school_code").size()
-        mis = missing.groupby("school_code").size()
-        errors = school_rows[school_rows["severity"] == "error"].groupby("school_code").size()
-        warnings = school_rows[school_rows["severity"] == "warning"].groupby("school_code").size()
-        rows = []
-        for code in codes:
-            name_ar, name_fr, _ = names.get(code, ("", "", ""))
-            rows.append([code, name_fr, name_ar, int(errors.get(code, 0)), int(warnings.get(code, 0)),
-                         int(rej.get(code, 0)), int(mis.get(code, 0))]
-                        + [int(matrix.at[code, r]) if code in matrix.index else 0 for r in rule_ids])
         headers = ["Établissement", "Nom", "الاسم", "Erreurs", "Avertissements", "Fichiers refusés",
-                   "Fichiers non reçus"] + [catalogue[r].title_fr for r in rule_ids]
-        book.table(ws, 2, headers, rows, [10, 30, 30, 10, 14, 12, 12] + [14] * len(rule_ids))
+                   "Fichiers non reçus"] + rule_titles
+        book.table(ws, 2, headers, schools, [10, 30, 30, 10, 14, 12, 12] + [14] * len(rule_titles))
         ws.freeze_panes(3, 3)
 
         ws = book.sheet("Fichiers refusés", rtl=False)
         book.table(ws, 0, ["Année", "Établissement", "Type", "Mois", "Fichier", "Motif", "Détail technique"],
-                   [[r.school_year, r.school_code, _record_type_label(r.record_type, FR, settings)
-                     if r.record_type else "", r.period, r.file_path, rejection_text(r.error_kind, FR), r.error]
-                    for r in rejected.itertuples()], [11, 12, 24, 9, 40, 50, 60])
+                   rejected, [11, 12, 24, 9, 40, 50, 60])
 
         ws = book.sheet("Fichiers non reçus", rtl=False)
-        book.table(ws, 0, ["Année", "Établissement", "Nom", "Type de fichier", "Mois"],
-                   [[r.school_year, r.school_code, names.get(r.school_code, ("", "", ""))[1],
-                     _record_type_label(r.record_type, FR, settings), r.period] for r in missing.itertuples()],
-                   [11, 12, 30, 30, 9])
+        book.table(ws, 0, ["Année", "Établissement", "Nom", "Type de fichier", "Mois"], missing, [11, 12, 30, 30, 9])
 
-        if len(own):
+        if own:
             _issue_sheet(book, FR, province, "fichiers de la direction (opérateur de paiement)", own, settings)
-    finally:
-        book.close()
