@@ -55,8 +55,6 @@ KEY = ["file_path", "file_version", "sheet", "row_number"]
 
 AR, FR = "ar", "fr"
 SHEET_SUMMARY, SHEET_AR, SHEET_FR = "ملخص - Résumé", "الأخطاء", "Erreurs"
-LINEAGE_COLUMNS = ["school_year", "file_path", "sheet", "row_number", "column_name", "raw_value",
-                   "severity", "rule"]
 
 WORDS = {
     AR: {
