@@ -19,6 +19,25 @@ import duckdb
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)?")
 PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 COMMENT = re.compile(r"--[^\n]*")
+RELATION = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?")
+
+
+def quote_identifier(name: str) -> str:
+    """A column or table name as a SQL identifier, whatever characters it holds."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_relation(name: str) -> str:
+    """A plain `[schema.]name` as a SQL relation (anything else is a ValueError)."""
+    if not RELATION.fullmatch(name):
+        raise ValueError(f"relation must be a plain [schema.]name, not {name!r}")
+    return ".".join(quote_identifier(part) for part in name.split("."))
+
+
+def quote_text(text: str) -> str:
+    """Constant text as a SQL string literal, for statements that cannot bind it (a literal list that
+    must reach below a view's aggregation, a regex or mapping compiled into a query)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 @contextmanager

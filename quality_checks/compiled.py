@@ -58,13 +58,13 @@ import pandas as pd
 
 from daam.config import RecordTypeSpec, Settings
 from daam.landing.prepare import ROW_ID
+from daam.sqlfiles import quote_identifier, quote_relation, quote_text
 from quality_checks.suites import expectations_for
 from quality_checks.validate import ISSUE_COLUMNS, SuiteOutcome
 
 __all__ = ["CompiledRule", "NotCompilable", "compile_expectations", "python_regex_to_re2", "query_for",
            "run_expectations", "run_rules"]
 
-_RELATION = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?")
 _FLOAT_TYPES = {"FLOAT", "REAL", "DOUBLE", "FLOAT4", "FLOAT8"}
 _INT_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
               "UBIGINT", "UHUGEINT", "INT1", "INT2", "INT4", "INT8"}
@@ -177,10 +177,6 @@ class CompiledRule:
     predicate: str | None
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _kind(duck_type: str) -> str:
     t = duck_type.upper()
     if t == "VARCHAR":
@@ -193,7 +189,7 @@ def _kind(duck_type: str) -> str:
 
 
 def _is_null(col: str, kind: str) -> str:
-    c = _ident(col)
+    c = quote_identifier(col)
     return f"({c} IS NULL OR isnan({c}))" if kind == "float" else f"({c} IS NULL)"
 
 
@@ -203,7 +199,7 @@ def _is_number(value) -> bool:
 
 def _literal(value, kind: str, what: str) -> str:
     if kind == "text" and isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
+        return quote_text(value)
     if kind in ("float", "number") and _is_number(value):
         if isinstance(value, float) and math.isnan(value):
             raise NotCompilable(f"{what}: NaN is not a bound or a member GX compares with")
@@ -247,7 +243,7 @@ def _predicate(exp, kinds: Mapping[str, str], what: str) -> str | None:
     if kind_of is gxe.ExpectColumnValuesToMatchRegex:
         if kind != "text":
             raise NotCompilable(f"{what}: regex on a {kind} column (GX would match Python's str() of the values)")
-        return f"NOT {null} AND NOT regexp_matches({_ident(col)}, '{re2}')"
+        return f"NOT {null} AND NOT regexp_matches({quote_identifier(col)}, '{re2}')"
     if kind_of is gxe.ExpectColumnValuesToBeInSet:
         if exp.value_set is None:
             return "FALSE"  # vacuously true in GX
@@ -255,15 +251,15 @@ def _predicate(exp, kinds: Mapping[str, str], what: str) -> str | None:
         if not members:
             return f"NOT {null}"
         literals = ", ".join(_literal(v, kind, what) for v in members)
-        return f"NOT {null} AND {_ident(col)} NOT IN ({literals})"
+        return f"NOT {null} AND {quote_identifier(col)} NOT IN ({literals})"
     # ExpectColumnValuesToBeBetween
     if kind not in ("float", "number"):
         raise NotCompilable(f"{what}: a range on a {kind} column is not compiled")
     holds = []
     if exp.min_value is not None:
-        holds.append(f"{_ident(col)} {'>' if exp.strict_min else '>='} {_literal(exp.min_value, kind, what)}")
+        holds.append(f"{quote_identifier(col)} {'>' if exp.strict_min else '>='} {_literal(exp.min_value, kind, what)}")
     if exp.max_value is not None:
-        holds.append(f"{_ident(col)} {'<' if exp.strict_max else '<='} {_literal(exp.max_value, kind, what)}")
+        holds.append(f"{quote_identifier(col)} {'<' if exp.strict_max else '<='} {_literal(exp.max_value, kind, what)}")
     return f"NOT {null} AND NOT ({' AND '.join(holds)})"
 
 
@@ -291,9 +287,9 @@ def _pair_predicate(exp, kinds: Mapping[str, str], what: str) -> str | None:
     if not (ka == kb == "text" or (ka in numeric and kb in numeric)):
         raise NotCompilable(f"{what}: columns of kinds {ka} and {kb} are not compared")
     if type(exp) is gxe.ExpectColumnPairValuesToBeEqual:
-        holds = f"{_ident(a)} = {_ident(b)}"
+        holds = f"{quote_identifier(a)} = {quote_identifier(b)}"
     else:
-        holds = f"{_ident(a)} {'>=' if exp.or_equal else '>'} {_ident(b)}"
+        holds = f"{quote_identifier(a)} {'>=' if exp.or_equal else '>'} {quote_identifier(b)}"
     return f"NOT {_is_null(a, ka)} AND NOT {_is_null(b, kb)} AND NOT ({holds})"
 
 
@@ -321,22 +317,16 @@ def query_for(rules: Sequence[CompiledRule], relation: str) -> str:
     values = sorted({r.value_column for _, r in active if r.value_column})
     alias = {name: f"_daam_raw_{i}" for i, name in enumerate(values)}  # names no prepared column has
     flags = ", ".join(f"CASE WHEN {r.predicate} THEN {k} END" for k, r in active)
-    carried = "".join(f", {_ident(name)} AS {alias[name]}" for name in values)
+    carried = "".join(f", {quote_identifier(name)} AS {alias[name]}" for name in values)
     raws = " ".join(f"WHEN {k} THEN CAST({alias[r.value_column]} AS VARCHAR)" for k, r in active if r.value_column)
     raw = f"CASE _daam_k {raws} END" if raws else "CAST(NULL AS VARCHAR)"
     return (f"SELECT _daam_k AS k, _daam_row AS row_id, {raw} AS raw_value FROM ("
-            f"SELECT {_ident(ROW_ID)} AS _daam_row{carried}, "
+            f"SELECT {quote_identifier(ROW_ID)} AS _daam_row{carried}, "
             f"unnest(list_filter([{flags}], lambda x: x IS NOT NULL)) AS _daam_k FROM {relation}"
             f") ORDER BY _daam_k, _daam_row")
 
 
 # --- running ------------------------------------------------------------------------------------
-
-
-def _relation_sql(relation: str) -> str:
-    if not _RELATION.fullmatch(relation):
-        raise ValueError(f"relation must be a plain [schema.]name, not {relation!r}")
-    return ".".join(_ident(part) for part in relation.split("."))
 
 
 def _empty_issues() -> pd.DataFrame:
@@ -352,7 +342,7 @@ def run_expectations(con: duckdb.DuckDBPyConnection, relation: str, expectations
 
     `frame_columns`: the columns of the prepared frame (all of the relation's when None). An
     expectation reading a column outside them does not run, as in GX."""
-    rel = _relation_sql(relation)
+    rel = quote_relation(relation)
     try:
         described = {row[0]: row[1] for row in con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()}
         # fetchall, not fetchone: DuckDB 2 refuses other work on a connection holding an unfinished result

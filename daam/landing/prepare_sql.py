@@ -52,11 +52,11 @@ from daam import codes
 from daam.config import RecordTypeSpec, Settings
 from daam.landing import normalise as nz
 from daam.landing.prepare import ROW_ID, UNREAD
+from daam.sqlfiles import quote_identifier, quote_relation, quote_text
 
 __all__ = ["frame_columns", "prepare_sql"]
 
 CODE_KINDS = ("massar_code", "school_code", "province_code", "commune_code", "cin")
-_RELATION = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?")
 _INT64_MIN, _INT64_MAX, _UINT64_MAX = -(2**63), 2**63 - 1, 2**64 - 1
 
 
@@ -87,28 +87,13 @@ def _re2_class(chars: str) -> str:
     return "[" + "".join(parts) + "]"
 
 
-def _lit(text: str) -> str:
-    """A SQL string literal of constant text (characters as themselves)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _relation(name: str) -> str:
-    if not _RELATION.fullmatch(name):
-        raise ValueError(f"relation must be a plain [schema.]name, not {name!r}")
-    return ".".join(_ident(part) for part in name.split("."))
-
-
 def _extract(x: str, pattern: str) -> str:
     """`regexp_extract` of the named groups of a regex of normalise.py (ASCII `x`), as a struct
     ('' fields when it does not match). DuckDB names the groups by position."""
     compiled = re.compile(pattern)
     names = sorted(compiled.groupindex, key=compiled.groupindex.get)
     assert compiled.groups == len(names), f"{pattern}: every group is named"
-    return f"regexp_extract({x}, '{_ascii_re(pattern)}', [{', '.join(_lit(n) for n in names)}])"
+    return f"regexp_extract({x}, '{_ascii_re(pattern)}', [{', '.join(quote_text(n) for n in names)}])"
 
 
 def _ascii_re(pattern: str) -> str:
@@ -128,10 +113,10 @@ def _is_ascii(x: str) -> str:
 
 def _spaced(x: str) -> str:
     """normalise._clean_text's first step: NBSPs to plain spaces."""
-    has = " OR ".join(f"contains({x}, {_lit(ch)})" for ch in _NBSP)
+    has = " OR ".join(f"contains({x}, {quote_text(ch)})" for ch in _NBSP)
     replaced = x
     for ch in _NBSP:
-        replaced = f"replace({replaced}, {_lit(ch)}, ' ')"
+        replaced = f"replace({replaced}, {quote_text(ch)}, ' ')"
     return f"CASE WHEN {has} THEN {replaced} ELSE {x} END"
 
 
@@ -151,7 +136,7 @@ def _clean(x: str) -> str:
 
 def _western(x: str) -> str:
     """normalise.western_digits."""
-    return f"translate({x}, {_lit(_DIGITS_FROM)}, {_lit(_DIGITS_TO)})"
+    return f"translate({x}, {quote_text(_DIGITS_FROM)}, {quote_text(_DIGITS_TO)})"
 
 
 # --- numbers ------------------------------------------------------------------------------------
@@ -340,7 +325,7 @@ class _Build:
         return f"_daam_prepare_{self.tag}_{what}"
 
     def raw(self, col: str, alias: str = "s") -> str:
-        return f"CAST({alias}.{_ident(col)} AS VARCHAR)" if col in self.present else "CAST(NULL AS VARCHAR)"
+        return f"CAST({alias}.{quote_identifier(col)} AS VARCHAR)" if col in self.present else "CAST(NULL AS VARCHAR)"
 
     def python(self, query: str, func: Callable[[pd.Series], pd.DataFrame], what: str) -> str | None:
         """`func` on the distinct values `query` selects: a frame of each value (`x`) and its results,
@@ -387,7 +372,7 @@ def prepare_sql(con: duckdb.DuckDBPyConnection, source: str, spec: RecordTypeSpe
     the files had, as text (one may be absent: missing then, except that a `yes_no` column that is
     there reads an empty cell as "false"), the lineage, and `_row_id` (BIGINT), kept as given.
     Returns the columns of the prepared frame (`frame_columns`)."""
-    src, dst = _relation(source), _relation(target)
+    src, dst = quote_relation(source), quote_relation(target)
     described = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
     if ROW_ID not in described:
         raise ValueError(f"{source} has no {ROW_ID} column")
@@ -435,12 +420,12 @@ def _query(b: _Build, spec: RecordTypeSpec, settings: Settings, school_year: str
             layers[0].update({r: f"m{i}.t", v: f"m{i}.v", c: f"m{i}.chk"})
         elif shape == "date":
             _date_map(b, col.name, i, col.kind, born)
-            layers[0].update({r: f"m{i}.t", v: f"m{i}.v", c: f"coalesce(m{i}.v, {_lit(UNREAD)} || m{i}.t)"})
+            layers[0].update({r: f"m{i}.t", v: f"m{i}.v", c: f"coalesce(m{i}.v, {quote_text(UNREAD)} || m{i}.t)"})
             if born:
                 layers[0]["_daam_born"] = f"m{i}.born"
         else:
             _vocabulary_map(b, col.name, i, col.vocabulary, settings)
-            check = f"coalesce(m{i}.v, {_lit(UNREAD)} || m{i}.folded)"
+            check = f"coalesce(m{i}.v, {quote_text(UNREAD)} || m{i}.folded)"
             layers[0].update({r: f"m{i}.t", v: f"m{i}.v", c: check})
 
     def select(layer: dict[str, str], source: str) -> str:
@@ -462,7 +447,7 @@ def _query(b: _Build, spec: RecordTypeSpec, settings: Settings, school_year: str
         # equal canonical values, equal hashes: DuckDB hashes NULL apart from '' and -0.0 as 0.0
         hashed = f"hash({', '.join(value[c] for c in spec.columns)})"
         out["_content"] = f"CAST(CAST({hashed} AS HUGEINT) - {-_INT64_MIN} AS BIGINT)"
-    outer = [f"{out[c]} AS {_ident(c)}" if c in out else f"p.{_ident(c)}" for c in columns]
+    outer = [f"{out[c]} AS {quote_identifier(c)}" if c in out else f"p.{quote_identifier(c)}" for c in columns]
     return f"SELECT {', '.join(outer)} FROM ({query}) AS p {' '.join(b.outer_joins)}"
 
 
@@ -499,7 +484,7 @@ def _number_map(b: _Build, col: str, i: int, kind: str) -> None:
     num = "(exact + CAST(0 AS DOUBLE))" if integers else "num"
     # Series.round: half to even, round(2) being numpy's rint(x * 100) / 100
     rounded = f"round_even({num}, 0)" if kind == "int" else f"round_even({num} * 100, 0) / 100"
-    check = f"CASE WHEN {num} IS NOT NULL THEN CAST({num} AS VARCHAR) ELSE {_lit(UNREAD)} || t END"
+    check = f"CASE WHEN {num} IS NOT NULL THEN CAST({num} AS VARCHAR) ELSE {quote_text(UNREAD)} || t END"
     b.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS "
                   f"SELECT raw, t, {rounded} AS v, {check} AS chk FROM {table}")
 
@@ -555,9 +540,9 @@ def _helpers(b: _Build, spec: RecordTypeSpec, settings: Settings, school_year: s
              value: dict[str, str], rows: str, out: dict[str, str]) -> None:
     """prepare._add_record_helpers, from the normalised `rows` (`value`: their columns)."""
     if spec.name == "attendance":
-        days = " ".join(f"WHEN {_lit(m)} THEN {settings.school_days(school_year, int(m[5:]))}"
+        days = " ".join(f"WHEN {quote_text(m)} THEN {settings.school_days(school_year, int(m[5:]))}"
                         for m in settings.months_of(school_year))
-        calendar = f"CAST(CASE p.{_ident('period')} {days} END AS DOUBLE)"
+        calendar = f"CAST(CASE p.{quote_identifier('period')} {days} END AS DOUBLE)"
         out["school_days_effective"] = f"coalesce({value['school_days']}, {calendar})"
         total = f"({value['unjustified_absence_days']} + coalesce({value['justified_absence_days']}, 0.0))"
         out["absence_days_total"] = f"CASE WHEN NOT isnan({total}) THEN {total} END"  # a Float64 NaN is NA
@@ -566,7 +551,7 @@ def _helpers(b: _Build, spec: RecordTypeSpec, settings: Settings, school_year: s
         # pd.Timestamp(f"{year[:4]}-09-01").year - born.year - (born after 1 September)
         after = f"CASE WHEN {m} > 9 OR ({m} = 9 AND {d} > 1) THEN 1 ELSE 0 END"
         age = f"CAST({int(school_year[:4])} - {y} - {after} AS DOUBLE)"
-        nominal = " ".join(f"WHEN {_lit(k)} THEN {int(v.nominal_age)}" for k, v in settings.levels.items())
+        nominal = " ".join(f"WHEN {quote_text(k)} THEN {int(v.nominal_age)}" for k, v in settings.levels.items())
         out["age_at_sept"] = age
         out["age_offset"] = f"{age} - CASE {value['level']} {nominal} END"
     elif spec.name == "schools":
