@@ -52,6 +52,7 @@ from pathlib import Path
 import duckdb
 
 from daam.config import load_settings
+from daam.sqlfiles import quote_text
 from warehouse.pseudonyms import bind_secret
 from warehouse.publish import swap_in, temporary_beside
 from warehouse.registry import Model, registry
@@ -63,16 +64,14 @@ KINDS = ("province", "region", "national")
 FOLDER = "published"
 
 # Province-product models at the pupil grain whose rows carry no directorate column of their own.
-# Each keeps the rows of the product's directorate's pupils, pairs and families ($scope_provinces:
-# the directorate codes of the product).
+# Each keeps the rows of the product's directorate's pupils, pairs and families ({provinces}: the
+# literal list of the product's directorate codes, ScopeLists.provinces).
 SCOPES = {
-    "core.dim_pupil": "pupil_key in (select pupil_key from core.pupil_identity "
-                      "where province_code in (select code from scope_province))",
+    "core.dim_pupil": "pupil_key in (select pupil_key from core.pupil_identity where province_code in {provinces})",
     "mart.pupil_in_two_schools": "list_has_any(province_codes, (select list(code) from scope_province))",
     "mart.household": "guardian_key in (select guardian_key from mart.household_member "
-                      "where province_code in (select code from scope_province))",
-    "ops.duplicate_candidate": "province_code_a in (select code from scope_province) "
-                               "or province_code_b in (select code from scope_province)",
+                      "where province_code in {provinces})",
+    "ops.duplicate_candidate": "province_code_a in {provinces} or province_code_b in {provinces}",
 }
 # Views that every product reads and whose rows do not depend on the product: computed once per
 # build into a temporary table (`_once`), not once per product. Their filters cannot reach below
@@ -235,7 +234,7 @@ class ScopeLists:
 
 
 def _literal_list(values: list[str]) -> str:
-    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")" if values else "(null)"
+    return "(" + ", ".join(map(quote_text, values)) + ")" if values else "(null)"
 
 
 def _scope(con: duckdb.DuckDBPyConnection, kind: str, code: str, settings) -> ScopeLists:
@@ -284,13 +283,13 @@ def _select(con: duckdb.DuckDBPyConnection, model: Model, kind: str, lists: Scop
     elif kind != "province" and model.name == "ops.outlier":
         source = "published_outlier"
     if model.name in SCOPES:
-        where = SCOPES[model.name]
+        where = SCOPES[model.name].format(provinces=lists.provinces)
     elif {"geo_level", "geo_code"} <= cols:
         # the literal list prunes; the pair keeps a school and a directorate of one code apart
         where = (f"geo_code in {lists.geo_codes} "
                  "and (geo_level, geo_code) in (select geo_level, geo_code from scope_geo)")
     elif "province_code" in cols:
-        where = "province_code in (select code from scope_province)"
+        where = f"province_code in {lists.provinces}"
     elif "school_code" in cols:
         where = f"school_code in {lists.schools}"
     elif cols & SCOPED_COLUMNS:
@@ -298,7 +297,7 @@ def _select(con: duckdb.DuckDBPyConnection, model: Model, kind: str, lists: Scop
                            f"(columns {sorted(cols & SCOPED_COLUMNS)}): add it to warehouse.products.SCOPES")
     else:
         where = "true"  # reference data: levels, calendar, rules
-    return f"select * from {source} where {where.replace('(select code from scope_province)', lists.provinces)}"
+    return f"select * from {source} where {where}"
 
 
 def _fingerprint(con: duckdb.DuckDBPyConnection, kind: str, code: str, models: list[Model],
