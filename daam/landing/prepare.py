@@ -2,8 +2,11 @@
 
 Vectorised with pandas: every normaliser works on whole columns. The helper columns named in
 `quality_checks/suites.py` (`<col>__raw`, `<col>__check`, the record-level ones) and the row key
-helpers of the SQL rules (`_key`, `_key_raw`, `_content`) are added here; the staging builder
-(`warehouse/build/staging.py`) keeps the canonical columns, typed.
+helpers of the SQL rules (`_key`, `_key_raw`, `_content`) are added here.
+
+This is the reference: the monitoring job's Great Expectations run (Data Docs) prepares its
+samples with it, and the staging builder (`warehouse/build/staging.py`) runs its SQL twin
+`prepare_sql.py`, proved equal to it by tests/landing/test_prepare_sql.py.
 """
 
 from __future__ import annotations
