@@ -296,3 +296,48 @@ def test_on_a_loaded_warehouse(tmp_path: Path):
         assert con.execute("select children, schools from mart.household where children > 1").fetchall() == [(2, 2)]
         assert con.execute("select evidence, state from ops.duplicate_candidate").fetchall() == [
             ("name, birth_date, commune, gender", "needs_review")]
+
+
+# The one definition of a pupil at two schools, on the listing's pupil keys: what
+# core.pupils_at_two_schools must return (rosters are matched there on the Massar code instead).
+LISTING_DEFINITION = """
+    with mine as (
+        select distinct pupil_key, coalesce(month, '') as month_key from core.pupil_listing
+        where school_year = $y and source = $s and ($p is null or province_code = $p)
+    ), listed as (
+        select l.* from core.pupil_listing l
+        semi join mine m on m.pupil_key = l.pupil_key and m.month_key = coalesce(l.month, '')
+        where l.school_year = $y and l.source = $s
+    )
+    select school_year, source, month, pupil_key, count(distinct school_code) as schools,
+           list(distinct school_code order by school_code) as school_codes
+    from listed group by all having count(distinct school_code) > 1 order by all"""
+
+
+def test_pupils_at_two_schools_equals_the_listing_definition(con):
+    # rows that must not count: quarantined, a duplicate copy, another year
+    con.execute("""insert into staging.students by name
+        select * from (values ($y, '110', '10002B', 'J100000003', true, false),
+                              ($y, '220', '20004D', 'J100000003', false, true),
+                              ('2021-2022', '110', '10002B', 'J100000005', false, false))
+          t(school_year, province_code, school_code, massar_code, is_quarantined, is_duplicate_copy)""",
+                {"y": YEAR})
+    con.execute("update core.fct_attendance a set province_code = s.province_code from core.dim_school s "
+                "where s.school_code = a.school_code")
+    seen = {}
+    for source in ("roster", "attendance", "tayssir"):
+        for province in (None, "110", "220"):
+            params = {"y": YEAR, "s": source, "p": province}
+            got = con.execute("select * from core.pupils_at_two_schools($y, $s, $p) order by all", params).fetchall()
+            assert got == con.execute(LISTING_DEFINITION, params).fetchall(), (source, province)
+            seen[source, province] = len(got)
+    p1, p2 = key(con, "J100000001"), key(con, "J100000002")
+    assert con.execute("select pupil_key, school_codes from core.pupils_at_two_schools($y, 'roster', '220')",
+                       {"y": YEAR}).fetchall() == [(p1, [S1, S3])]
+    assert sorted(con.execute("select pupil_key from core.pupils_at_two_schools($y, 'roster', null)",
+                              {"y": YEAR}).fetchall()) == sorted([(p1,), (p2,)])
+    # P1 on S1 and S3 (110, 220), P2 on S1 and S2 (110); P1 attended S1 and S3 in 2023-03; P2 active
+    # on both Tayssir lists of 110 in October and November
+    assert seen == {("roster", None): 2, ("roster", "110"): 2, ("roster", "220"): 1,
+                    ("attendance", None): 1, ("attendance", "110"): 1, ("attendance", "220"): 1,
+                    ("tayssir", None): 2, ("tayssir", "110"): 2, ("tayssir", "220"): 0}
