@@ -215,7 +215,8 @@ def test_reading_in_batches_gives_the_same_result(small_landing: Path, tmp_path:
 
     whole = tmp_path / "whole.duckdb"
     assert run_load(small_landing, whole).ok
-    monkeypatch.setattr(raw, "READ_BATCH_FILES", 2)
+    monkeypatch.setattr(raw, "READ_BATCH_FILES", 2)  # one insert every two files
+    monkeypatch.setattr(raw, "READ_CHUNK_FILES", 1)
     write_files(small_landing, {f"{YEAR}/attendance/2022-11/{SCHOOL_A}.csv": ATTENDANCE_B})
     batched = tmp_path / "batched.duckdb"
     assert run_load(small_landing, batched).ok

@@ -16,8 +16,8 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -131,13 +131,12 @@ def _quoted(path: Path) -> str:
 def read_chunks(root: Path, todo: pd.DataFrame, load_id: str, folder: Path,
                 pool: ProcessPoolExecutor | None = None) -> Iterator[ChunkRead]:
     """Read every listed file (inventory rows with their version) in chunks of READ_CHUNK_FILES,
-    in the pool's processes when one is given, in the order listed."""
+    in the pool's processes when one is given (all chunks handed over at once; closing the
+    iterator cancels those not started), yielded in the order listed."""
     entries = todo[[*MANIFEST_KEYS, "version"]].to_dict("records")
     jobs = [(str(safe_path(root, e["file_path"])), e) for e in entries]
     chunks = [(jobs[i:i + READ_CHUNK_FILES], load_id, str(folder)) for i in range(0, len(jobs), READ_CHUNK_FILES)]
-    if pool is not None:
-        return pool.map(_read_chunk, chunks)
-    return map(_read_chunk, chunks)
+    yield from (pool.map(_read_chunk, chunks) if pool is not None else map(_read_chunk, chunks))
 
 
 @contextmanager
@@ -192,13 +191,21 @@ def load_files(con: duckdb.DuckDBPyConnection, root: Path, files: pd.DataFrame, 
                               "status": "rejected", "error": entry["refusal"],
                               "error_kind": refusal_kind(entry["refusal"])})
     loaded_hashes = _loaded_hashes(con, readable["content_sha256"].tolist())
-    # Read and insert in batches of files, so a large directorate's files never sit in memory at once.
-    with worker_pool(len(readable)) as pool, chunk_folder(con) as folder:
-        for start in range(0, len(readable), READ_BATCH_FILES):
-            _read_batch(con, root, readable.iloc[start:start + READ_BATCH_FILES], pool, load_id,
-                        loaded_hashes, manifest_rows, folder)
-            done = min(start + READ_BATCH_FILES, len(readable))
-            emit("read", f"raw: {done} of {len(readable)} new file(s) read", files_done=done, files=len(readable))
+    # Every chunk is handed to the readers at once, and their rows inserted every READ_BATCH_FILES
+    # files: the readers go on reading while the parent inserts. The rows wait on disk (Parquet),
+    # never in memory, so a large directorate's files never sit in memory at once.
+    entries = (entry for _, entry in readable.iterrows())
+    with worker_pool(len(readable)) as pool, chunk_folder(con) as folder, \
+            closing(read_chunks(root, readable, load_id, folder, pool)) as chunks:
+        batch, done = _Batch(), 0
+        for chunk in chunks:
+            done += len(chunk.files)
+            batch.add(chunk, entries, loaded_hashes, manifest_rows)
+            if batch.files >= READ_BATCH_FILES or done == len(readable):
+                batch.insert(con)
+                batch = _Batch()
+                emit("read", f"raw: {done} of {len(readable)} new file(s) read", files_done=done,
+                     files=len(readable))
     manifest = pd.DataFrame(manifest_rows)
     manifest["loaded_at"], manifest["load_id"] = now, load_id
     _write_manifest(con, manifest)
@@ -209,15 +216,22 @@ def load_files(con: duckdb.DuckDBPyConnection, root: Path, files: pd.DataFrame, 
     return summary
 
 
-def _read_batch(con: duckdb.DuckDBPyConnection, root: Path, batch: pd.DataFrame, pool, load_id: str,
-                loaded_hashes: dict, manifest_rows: list[dict], folder: Path) -> None:
-    """Read a batch of new file versions, insert their rows, append their manifest rows."""
-    parquet: dict[str, list[str]] = {}
-    loaded: dict[str, list[str]] = {}
-    entries = (entry for _, entry in batch.iterrows())
-    for chunk in read_chunks(root, batch, load_id, folder, pool):
+@dataclass
+class _Batch:
+    """The chunks read since the last insert: their Parquet files per record type, and the files
+    whose rows load (not the duplicates)."""
+
+    parquet: dict[str, list[str]] = field(default_factory=dict)
+    loaded: dict[str, list[str]] = field(default_factory=dict)
+    files: int = 0
+
+    def add(self, chunk: ChunkRead, entries: Iterator[pd.Series], loaded_hashes: dict,
+            manifest_rows: list[dict]) -> None:
+        """Take a chunk's verdicts (in the order the files were listed, `entries`): append their
+        manifest rows, and keep its Parquet files for the next insert."""
+        self.files += len(chunk.files)
         for record_type, path in chunk.parquet.items():
-            parquet.setdefault(record_type, []).append(path)
+            self.parquet.setdefault(record_type, []).append(path)
         for read, entry in zip(chunk.files, entries):
             row = {**_manifest_base(entry), "encoding": read.encoding}
             if read.error:
@@ -232,14 +246,17 @@ def _read_batch(con: duckdb.DuckDBPyConnection, root: Path, batch: pd.DataFrame,
                 continue
             if read.count:
                 loaded_hashes.setdefault(twin_key, entry["file_path"])
-                loaded.setdefault(entry["record_type"], []).append(entry["file_path"])
+                self.loaded.setdefault(entry["record_type"], []).append(entry["file_path"])
             manifest_rows.append({**row, "status": "loaded", "rows_read": read.count})
-    for record_type, paths in parquet.items():
-        if loaded.get(record_type):  # the rows of duplicates stay out
-            SQL.run(con, "raw/insert_rows.sql", {"parquet": paths, "loaded": loaded[record_type]},
-                    table=f"raw.{record_type}")
-        for path in paths:
-            os.remove(path)
+
+    def insert(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Insert the rows of the loaded files, then remove the Parquet files."""
+        for record_type, paths in self.parquet.items():
+            if self.loaded.get(record_type):  # the rows of duplicates stay out
+                SQL.run(con, "raw/insert_rows.sql", {"parquet": paths, "loaded": self.loaded[record_type]},
+                        table=f"raw.{record_type}")
+            for path in paths:
+                os.remove(path)
 
 
 def _manifest_base(entry: pd.Series) -> dict:
