@@ -248,9 +248,8 @@ def stage_partition(con: duckdb.DuckDBPyConnection, settings: Settings, school_y
 
     A record type is staged again whole when what its rows are checked against changed (code and
     configs, the referential, its rosters: a corrected roster re-admits late rows); otherwise only
-    its files with a new version (or no longer current) are. Rosters are staged whole (a pupil on
-    two rosters of the partition is a rule across files); the other record types in batches of
-    files, so that a directorate's ten months of attendance never sit in memory at once."""
+    its files with a new version (or no longer current) are. Each record type's rows are staged in
+    the connection's temporary tables, inside DuckDB's memory limit (it spills beyond it)."""
     params = {"year": school_year, "province": province_code}
     results = []
     for record_type in PERIOD_RECORD_TYPES:
