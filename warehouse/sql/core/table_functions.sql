@@ -11,20 +11,20 @@
 -- keys), but the key is computed for the pupils found twice only, not for every roster row of the
 -- nation, which a partition's roster warning would otherwise do at each directorate's load.
 create or replace macro core.pupils_at_two_schools(school_year_, source_, province_) as table
-with roster_mine as (
-    select distinct massar_code
+with rosters as not materialized (
+    -- the year's accepted roster rows (core.pupil_listing's roster source, before keying); read
+    -- twice below, and not materialised: copying the nation's 7 M rows costs more than rescanning
+    select school_year, province_code, school_code, massar_code
     from staging.students
-    where source_ = 'roster' and school_year = school_year_ and (province_ is null or province_code = province_)
-      and not is_quarantined and not is_duplicate_copy
+    where source_ = 'roster' and school_year = school_year_ and not is_quarantined and not is_duplicate_copy
 ), roster_twice as (
-    select s.school_year, 'roster' as source, null::varchar as month, core.pupil_key(s.massar_code) as pupil_key,
-           count(distinct s.school_code) as schools,
-           list(distinct s.school_code order by s.school_code) as school_codes
-    from staging.students s
-    semi join roster_mine m on m.massar_code = s.massar_code
-    where source_ = 'roster' and s.school_year = school_year_ and not s.is_quarantined and not s.is_duplicate_copy
-    group by s.school_year, s.massar_code
-    having count(distinct s.school_code) > 1
+    select school_year, 'roster' as source, null::varchar as month, core.pupil_key(massar_code) as pupil_key,
+           count(distinct school_code) as schools,
+           list(distinct school_code order by school_code) as school_codes
+    from rosters
+    semi join (select massar_code from rosters where province_ is null or province_code = province_) using (massar_code)
+    group by school_year, massar_code
+    having count(distinct school_code) > 1
 ), mine as (
     select distinct pupil_key, coalesce(month, '') as month_key
     from core.pupil_listing
