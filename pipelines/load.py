@@ -16,6 +16,7 @@ from assets.approval import DRIFT_KEYS
 from assets.partitions import partition_key
 from daam.progress import emit
 from pipelines.definitions import build_definitions
+from warehouse.build import read_ahead
 from warehouse.build.landing import partitions_in_inventory
 from warehouse.build.staging import forget_staging_basis
 from warehouse.fingerprint import partition_fingerprints, unchanged
@@ -81,15 +82,17 @@ def run_load(landing: str | Path, warehouse: str | Path, years: list[str] | None
     todo = [p for p in partitions if p not in same]
     report.unchanged = [p for p in partitions if p in same]
     emit("partition", f"{len(todo)} partition(s) to load, {len(report.unchanged)} unchanged", total=len(todo), done=0)
-    for done, (year, province) in enumerate(todo):
-        emit("partition", f"loading {year} {province} ({done + 1} of {len(todo)})", total=len(todo), done=done)
-        result = job.execute_in_process(partition_key=partition_key(year, province), instance=instance,
-                                        raise_on_error=False, run_config=run_config)
-        report.partitions.append((year, province))
-        if not result.success:  # a successful run recorded its inputs itself (mart/indicators)
-            report.failed.append(f"{year}/{province}: {_failure(result)}")
-        emit("partition", f"{year} {province} {'loaded' if result.success else 'FAILED'}", total=len(todo),
-             done=done + 1)
+    # each partition's raw step hands the next one's files to the readers (warehouse/build/read_ahead.py)
+    with read_ahead.planned(todo, warehouse):
+        for done, (year, province) in enumerate(todo):
+            emit("partition", f"loading {year} {province} ({done + 1} of {len(todo)})", total=len(todo), done=done)
+            result = job.execute_in_process(partition_key=partition_key(year, province), instance=instance,
+                                            raise_on_error=False, run_config=run_config)
+            report.partitions.append((year, province))
+            if not result.success:  # a successful run recorded its inputs itself (mart/indicators)
+                report.failed.append(f"{year}/{province}: {_failure(result)}")
+            emit("partition", f"{year} {province} {'loaded' if result.success else 'FAILED'}", total=len(todo),
+                 done=done + 1)
     # The readers' copy follows only a load that completed everywhere: a partition that failed
     # between two steps can be half new (its raw files read, its facts not yet rebuilt). The drift
     # of the signed units is computed after every load all the same (the loaded partitions moved).

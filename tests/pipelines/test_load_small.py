@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from pipelines.load import run_load
-from tests.conftest import ATTENDANCE_A, SCHOOL_A, SCHOOL_B, YEAR, write_files
+from tests.conftest import ATTENDANCE_A, ROSTER_A, SCHOOL_A, SCHOOL_B, YEAR, write_files
 
 
 def _q(db: Path, sql: str, params: dict | None = None):
@@ -227,6 +227,48 @@ def test_reading_in_batches_gives_the_same_result(small_landing: Path, tmp_path:
 
 
 ATTENDANCE_B = "massar_code,unjustified_absence_days\nJ130245871,0\nJ130245872,4\nJ888888888,0\n"
+
+
+def test_the_next_partition_read_ahead_loads_the_same_rows(small_landing: Path, tmp_path: Path, monkeypatch):
+    """The second partition's files, read while the first one is staged, load exactly the rows
+    they would have loaded read in their turn, under the id of the run that loads them."""
+    from warehouse.build import raw, read_ahead, workers
+
+    later = "2023-2024"
+    write_files(small_landing, {
+        f"{later}/students/{SCHOOL_A}.csv": ROSTER_A_LATER,
+        f"{later}/attendance/2023-10/{SCHOOL_A}.csv": ATTENDANCE_A.replace("J130245871,2,0", "J130245871,1,0"),
+        f"{later}/attendance/2023-11/{SCHOOL_A}.csv": ATTENDANCE_B,
+        f"{later}/canteen_meals/2023-10/{SCHOOL_A}.csv": "beneficiaries,meal_days,meals_served\n3,18,50\n",
+    })
+    monkeypatch.setattr(workers, "PARALLEL_THRESHOLD", 1)  # the reader processes, even for a few files
+    monkeypatch.setattr(raw, "READ_CHUNK_FILES", 1)
+    read_ahead.counts.clear()
+    ahead = tmp_path / "ahead.duckdb"
+    report = run_load(small_landing, ahead)
+    assert report.ok, report.failed
+    assert report.partitions == [(YEAR, "110"), (later, "110")]
+    assert read_ahead.counts == {"submitted": 4, "taken": 4}  # one chunk per file of 2023-2024
+    assert not list(tmp_path.glob(".daam-ahead-*"))
+
+    monkeypatch.setattr(read_ahead, "next_after", lambda scope: None)
+    read_ahead.counts.clear()
+    alone = tmp_path / "alone.duckdb"
+    assert run_load(small_landing, alone).ok
+    assert read_ahead.counts == {}
+    for table in ("raw.students", "raw.attendance", "raw.canteen_meals"):
+        rows = f"select * exclude (load_id) from {table} order by all"
+        assert _q(ahead, rows) == _q(alone, rows), table
+    assert _staged(ahead) == _staged(alone)
+    assert len(_q(ahead, f"select * from raw.attendance where school_year = '{later}'")) == 7
+    # each partition's rows carry the id of the run that loaded that partition
+    assert _q(ahead, """select distinct r.school_year, l.partition_key from raw.attendance r
+                        join ops.load_log l on l.load_id = r.load_id and l.step = 'raw' order by all""") == [
+        (YEAR, f"110|{YEAR}"), (later, f"110|{later}")]
+    assert _indicator(ahead, "school", SCHOOL_A, "enrolled_pupils") == 3
+
+
+ROSTER_A_LATER = ROSTER_A.replace("2AP", "3AP")
 
 
 def test_backfill_reloads_a_directorate_year_even_unchanged(loaded: Path, small_landing: Path, capsys):

@@ -30,7 +30,7 @@ from daam.landing.inventory import safe_path
 from daam.landing.reader import ReadResult, read_file
 from daam.progress import emit
 from daam.sqlfiles import registered
-from warehouse.build import Built, Scope
+from warehouse.build import Built, Scope, read_ahead
 from warehouse.build.workers import local_db, worker_pool
 from warehouse.db import log_step, transaction
 from warehouse.registry import LINEAGE
@@ -80,17 +80,16 @@ class FileRead:
     count: int = 0
 
 
-def _read_one(args: tuple[str, dict, str]) -> FileRead:
+def _read_one(path: str, entry: dict) -> FileRead:
     """Read one file and shape its rows, in a reader process: the per-file and per-row Python
     work happens on both cores, the parent only joins the lists and inserts."""
-    path, entry, load_id = args
     settings = load_settings()
     result = read_file(Path(path), settings.record_types[entry["record_type"]], settings)
     error = (result.error_kind, result.error) if result.error else _content_check(entry, result)
     if error:
         return FileRead(result.encoding, error, [], None)
     return FileRead(result.encoding, None, result.extra_columns,
-                    _raw_rows(result.table, result.rows, entry, load_id, settings), result.rows)
+                    _raw_rows(result.table, result.rows, entry, settings), result.rows)
 
 
 @dataclass
@@ -103,11 +102,13 @@ class ChunkRead:
     parquet: dict[str, str]  # record type -> Parquet file
 
 
-def _read_chunk(args: tuple[list[tuple[str, dict]], str, str]) -> ChunkRead:
-    jobs, load_id, folder = args
+def _read_chunk(args: tuple[list[tuple[str, dict]], str]) -> ChunkRead:
+    """Read a chunk of files into `folder` (the rows carry no load id: the insert adds the id of
+    the load that takes them, which may not be the one that read them ahead)."""
+    jobs, folder = args
     reads, tables = [], {}
     for path, entry in jobs:
-        read = _read_one((path, entry, load_id))
+        read = _read_one(path, entry)
         if read.count:
             tables.setdefault(entry["record_type"], []).append(read.rows)
         reads.append(FileRead(read.encoding, read.error, read.extra_columns, None, read.count))
@@ -128,15 +129,61 @@ def _quoted(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def read_chunks(root: Path, todo: pd.DataFrame, load_id: str, folder: Path,
-                pool: ProcessPoolExecutor | None = None) -> Iterator[ChunkRead]:
-    """Read every listed file (inventory rows with their version) in chunks of READ_CHUNK_FILES,
-    in the pool's processes when one is given (all chunks handed over at once; closing the
-    iterator cancels those not started), yielded in the order listed."""
+def _chunks(root: Path, todo: pd.DataFrame) -> list[list[tuple[str, dict]]]:
+    """The listed files (inventory rows with their version) as chunks of READ_CHUNK_FILES (path,
+    inventory entry) pairs, in the order listed."""
     entries = todo[[*MANIFEST_KEYS, "version"]].to_dict("records")
     jobs = [(str(safe_path(root, e["file_path"])), e) for e in entries]
-    chunks = [(jobs[i:i + READ_CHUNK_FILES], load_id, str(folder)) for i in range(0, len(jobs), READ_CHUNK_FILES)]
-    yield from (pool.map(_read_chunk, chunks) if pool is not None else map(_read_chunk, chunks))
+    return [jobs[i:i + READ_CHUNK_FILES] for i in range(0, len(jobs), READ_CHUNK_FILES)]
+
+
+def _chunk_key(jobs: list[tuple[str, dict]]) -> tuple:
+    """What a chunk read ahead must match to be taken: its files' paths, contents and versions."""
+    return tuple((e["file_path"], e["content_sha256"], int(e["version"])) for _, e in jobs)
+
+
+def read_chunks(root: Path, todo: pd.DataFrame, folder: Path,
+                pool: ProcessPoolExecutor | None = None) -> Iterator[ChunkRead]:
+    """Read every listed file in chunks, in the pool's processes when one is given (all chunks
+    handed over at once, but those read ahead already; closing the iterator cancels those not
+    started), yielded in the order listed."""
+    chunks = _chunks(root, todo)
+    if pool is None:
+        yield from (_read_chunk((jobs, str(folder))) for jobs in chunks)
+        return
+    futures = [(jobs, read_ahead.take(_chunk_key(jobs))) for jobs in chunks]
+    futures = [(jobs, ahead, ahead or pool.submit(_read_chunk, (jobs, str(folder)))) for jobs, ahead in futures]
+    try:
+        for jobs, ahead, future in futures:
+            try:
+                yield future.result()
+            except Exception:
+                if ahead is None:
+                    raise
+                # read ahead by a pool that has died since: read it again, and fail here if it fails
+                yield pool.submit(_read_chunk, (jobs, str(folder))).result()
+    finally:
+        for _, _, future in futures:
+            future.cancel()
+
+
+def _read_ahead(con: duckdb.DuckDBPyConnection, root: Path, scope: Scope) -> None:
+    """Hand the chunks of the partition planned after `scope` to the readers, without waiting
+    (warehouse/build/read_ahead.py): they read while this partition is staged."""
+    following = read_ahead.next_after(scope)
+    if following is None:
+        return
+    files = SQL.query(con, "raw/partition_files.sql", following.params).df()
+    todo = new_versions(con, files)
+    readable = todo[todo["refusal"].isna()].reset_index(drop=True)
+    with worker_pool(len(readable)) as pool:
+        if pool is None:
+            return
+        folder = read_ahead.folder()
+        for jobs in _chunks(root, readable):
+            read_ahead.offer(_chunk_key(jobs), pool.submit(_read_chunk, (jobs, str(folder))))
+    emit("read", f"raw: {len(readable)} file(s) of {following.school_year} {following.province} handed to "
+                 "the readers ahead")
 
 
 @contextmanager
@@ -196,13 +243,13 @@ def load_files(con: duckdb.DuckDBPyConnection, root: Path, files: pd.DataFrame, 
     # never in memory, so a large directorate's files never sit in memory at once.
     entries = (entry for _, entry in readable.iterrows())
     with worker_pool(len(readable)) as pool, chunk_folder(con) as folder, \
-            closing(read_chunks(root, readable, load_id, folder, pool)) as chunks:
+            closing(read_chunks(root, readable, folder, pool)) as chunks:
         batch, done = _Batch(), 0
         for chunk in chunks:
             done += len(chunk.files)
             batch.add(chunk, entries, loaded_hashes, manifest_rows)
             if batch.files >= READ_BATCH_FILES or done == len(readable):
-                batch.insert(con)
+                batch.insert(con, load_id)
                 batch = _Batch()
                 emit("read", f"raw: {done} of {len(readable)} new file(s) read", files_done=done,
                      files=len(readable))
@@ -249,11 +296,12 @@ class _Batch:
                 self.loaded.setdefault(entry["record_type"], []).append(entry["file_path"])
             manifest_rows.append({**row, "status": "loaded", "rows_read": read.count})
 
-    def insert(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Insert the rows of the loaded files, then remove the Parquet files."""
+    def insert(self, con: duckdb.DuckDBPyConnection, load_id: str) -> None:
+        """Insert the rows of the loaded files, with this load's id, then remove the Parquet files."""
         for record_type, paths in self.parquet.items():
             if self.loaded.get(record_type):  # the rows of duplicates stay out
-                SQL.run(con, "raw/insert_rows.sql", {"parquet": paths, "loaded": self.loaded[record_type]},
+                SQL.run(con, "raw/insert_rows.sql", {"parquet": paths, "loaded": self.loaded[record_type],
+                                                           "load_id": load_id},
                         table=f"raw.{record_type}")
             for path in paths:
                 os.remove(path)
@@ -286,15 +334,15 @@ def _loaded_hashes(con: duckdb.DuckDBPyConnection, hashes: list[str]) -> dict[tu
 
 
 def _raw_columns(record_type: str, settings: Settings) -> list[str]:
-    return list(dict.fromkeys([*LINEAGE, "content_sha256", "load_id", *settings.record_types[record_type].columns,
+    return list(dict.fromkeys([*LINEAGE, "content_sha256", *settings.record_types[record_type].columns,
                                "extra"]))
 
 
-def _raw_rows(table: dict[str, list], n: int, entry: dict, load_id: str, settings: Settings) -> dict[str, list]:
-    """The columns of `raw.<record_type>`, in order: the file's own (text or None as read), its
-    lineage, None for a column the file does not have."""
+def _raw_rows(table: dict[str, list], n: int, entry: dict, settings: Settings) -> dict[str, list]:
+    """The columns of `raw.<record_type>` but the load id, in order: the file's own (text or None
+    as read), its lineage, None for a column the file does not have."""
     lineage = {col: entry[col] for col in ("file_path", "school_year", "province_code", "school_code", "period")}
-    lineage.update(file_version=int(entry["version"]), content_sha256=entry["content_sha256"], load_id=load_id)
+    lineage.update(file_version=int(entry["version"]), content_sha256=entry["content_sha256"])
     out = {}
     for col in _raw_columns(entry["record_type"], settings):
         if col in table:  # the referential's own school_code / province_code columns are its content
@@ -332,6 +380,7 @@ def build(con: duckdb.DuckDBPyConnection, root: Path, scope: Scope, settings: Se
     with transaction(con):
         summary = load_files(con, root, files, settings, run_id)
         log_step(con, run_id, "raw", scope.key, started, str(summary))
+    _read_ahead(con, root, scope)
     per_type = dict(SQL.query(con, "raw/current_files.sql", scope.params).fetchall())
     metadata = {f"raw.{rt}": {"current_files": per_type.get(rt, 0), "new_versions_in_run": summary.files_new,
                               "rejected_in_run": summary.files_rejected} for rt in PERIOD_RECORD_TYPES}

@@ -37,8 +37,9 @@ def _shutdown_pool() -> None:
 
 
 @contextmanager
-def worker_pool(tasks: int, threshold: int = PARALLEL_THRESHOLD) -> Iterator[ProcessPoolExecutor | None]:
-    """The worker processes, when there are at least `threshold` tasks (None: work in this process).
+def worker_pool(tasks: int, threshold: int | None = None) -> Iterator[ProcessPoolExecutor | None]:
+    """The worker processes, when there are at least `threshold` tasks (PARALLEL_THRESHOLD by
+    default; None: work in this process).
 
     One pool per process, started at the first large partition and kept for the next ones: a load
     of the nation reads 82 partitions, and starting the workers (and their imports) each time
@@ -46,6 +47,7 @@ def worker_pool(tasks: int, threshold: int = PARALLEL_THRESHOLD) -> Iterator[Pro
     and Dagster's threads, which a plain fork would copy in an undefined state; the server
     preloads the reader so that each worker starts with it imported."""
     global _POOL
+    threshold = PARALLEL_THRESHOLD if threshold is None else threshold
     if tasks < threshold or (os.cpu_count() or 1) < 2:
         yield None
         return
