@@ -120,9 +120,10 @@ def data_docs_batches(con: duckdb.DuckDBPyConnection, school_year: str | None = 
             "year": school_year, "province": province, "periodic": record_type in PERIOD_RECORD_TYPES},
             table=table).fetchall()
         for year, rows in counts:
-            raw = SQL.query(con, "ops/data_docs_rows.sql", {
-                "year": year, "province": province, "max_rows": max_rows if rows > max_rows else None},
-                table=table).df()
+            params = {"year": year, "province": province}
+            cutoff = SQL.row(con, "ops/data_docs_cutoff.sql", {**params, "max_rows": max_rows},
+                             table=table)["cutoff"] if rows > max_rows else None
+            raw = SQL.query(con, "ops/data_docs_rows.sql", {**params, "cutoff": cutoff}, table=table).df()
             # a hash tie at the cutoff could add a row
             yield Batch(record_type, year, raw.head(max_rows), int(rows), scope)
 
