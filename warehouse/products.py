@@ -151,10 +151,11 @@ def build_products(warehouse: str | Path, provinces: list[str] | None = None,
     report = ProductsReport()
     # an in-memory database that attaches the warehouse read-only: the products are attached next
     # to it read-write (a connection opened read-only could attach nothing writable). Bounded like
-    # the warehouse's own connections, and spilling where they do (DuckDB's default, next to the
-    # warehouse, not the working folder's .tmp an in-memory database would use).
+    # the warehouse's own connections, and spilling next to the warehouse (its own folder: DuckDB
+    # removes a spill folder it made when it closes), not in the working folder's .tmp an in-memory
+    # database would use.
     con = duckdb.connect(config={"memory_limit": memory_limit(),
-                                 "temp_directory": f"{Path(warehouse).resolve()}.tmp"})
+                                 "temp_directory": f"{Path(warehouse).resolve()}.products.tmp"})
     try:
         con.execute(f"attach '{Path(warehouse).resolve()}' as warehouse (read_only)")
         con.execute("use warehouse")
