@@ -81,7 +81,7 @@ SCOPES = {
     "ops.duplicate_candidate": "province_code_a in {provinces} or province_code_b in {provinces}",
 }
 # Views that every product reads and whose rows do not depend on the product: computed once per
-# build into a temporary table (`_once`), not once per product. Their filters cannot reach below
+# build into a table every writer reads (`_once`, in SHARED), not once per product. Their filters cannot reach below
 # their aggregations, so each of the 95 products of the nation would compute them whole again
 # (measured on a nation warehouse: 0.9 s of a directorate product's 4.5 s).
 ONCE = ("mart.approval_status", "mart.quality_score", "mart.submission_month", "core.school_year_version",

@@ -151,14 +151,16 @@ def read_chunks(root: Path, todo: pd.DataFrame, folder: Path,
     if pool is None:
         yield from (_read_chunk((jobs, str(folder))) for jobs in chunks)
         return
-    futures = [(jobs, read_ahead.take(_chunk_key(jobs))) for jobs in chunks]
-    futures = [(jobs, ahead, ahead or pool.submit(_read_chunk, (jobs, str(folder)))) for jobs, ahead in futures]
+    futures = []  # (chunk, whether it was read ahead, its future)
+    for jobs in chunks:
+        ahead = read_ahead.take(_chunk_key(jobs))
+        futures.append((jobs, ahead is not None, ahead or pool.submit(_read_chunk, (jobs, str(folder)))))
     try:
-        for jobs, ahead, future in futures:
+        for jobs, was_ahead, future in futures:
             try:
                 yield future.result()
             except Exception:
-                if ahead is None:
+                if not was_ahead:
                     raise
                 # read ahead by a pool that has died since: read it again, and fail here if it fails
                 yield pool.submit(_read_chunk, (jobs, str(folder))).result()
