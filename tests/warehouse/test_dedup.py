@@ -322,6 +322,12 @@ def test_pupils_at_two_schools_equals_the_listing_definition(con):
                               ('2021-2022', '110', '10002B', 'J100000005', false, false))
           t(school_year, province_code, school_code, massar_code, is_quarantined, is_duplicate_copy)""",
                 {"y": YEAR})
+    # P3 attended S1 (110) in October, then both schools of 220 in December: a pupil at two schools
+    # for 220, not for 110, which does not list P3 that month
+    con.execute("insert into core.fct_attendance by name select $y as school_year, core.pupil_key(c) as pupil_key, "
+                "s as school_code, m as month from (values ('J100000003', $s1, '2022-10'), "
+                "('J100000003', $s3, '2022-12'), ('J100000003', $s4, '2022-12')) t(c, s, m)",
+                {"y": YEAR, "s1": S1, "s3": S3, "s4": S4})
     con.execute("update core.fct_attendance a set province_code = s.province_code from core.dim_school s "
                 "where s.school_code = a.school_code")
     seen = {}
@@ -336,8 +342,8 @@ def test_pupils_at_two_schools_equals_the_listing_definition(con):
                        {"y": YEAR}).fetchall() == [(p1, [S1, S3])]
     assert sorted(con.execute("select pupil_key from core.pupils_at_two_schools($y, 'roster', null)",
                               {"y": YEAR}).fetchall()) == sorted([(p1,), (p2,)])
-    # P1 on S1 and S3 (110, 220), P2 on S1 and S2 (110); P1 attended S1 and S3 in 2023-03; P2 active
-    # on both Tayssir lists of 110 in October and November
+    # P1 on S1 and S3 (110, 220), P2 on S1 and S2 (110); P1 attended S1 and S3 in 2023-03, P3 S3 and S4
+    # in 2022-12 (220 only); P2 active on both Tayssir lists of 110 in October and November
     assert seen == {("roster", None): 2, ("roster", "110"): 2, ("roster", "220"): 1,
-                    ("attendance", None): 1, ("attendance", "110"): 1, ("attendance", "220"): 1,
+                    ("attendance", None): 2, ("attendance", "110"): 1, ("attendance", "220"): 2,
                     ("tayssir", None): 2, ("tayssir", "110"): 2, ("tayssir", "220"): 0}

@@ -26,14 +26,17 @@ with rosters as not materialized (
     group by school_year, massar_code
     having count(distinct school_code) > 1
 ), mine as (
-    select distinct pupil_key, coalesce(month, '') as month_key
+    select distinct pupil_key
     from core.pupil_listing
     where source_ <> 'roster' and school_year = school_year_ and source = source_
       and (province_ is null or province_code = province_)
 ), listed as (
+    -- every month of the province's pupils; `having` keeps the months the province lists them in
+    -- (matching on the pupil alone, one integer, probes the year's rows about twice as fast as on
+    -- the pupil and the month)
     select l.*
     from core.pupil_listing l
-    semi join mine m on m.pupil_key = l.pupil_key and m.month_key = coalesce(l.month, '')
+    semi join mine m on m.pupil_key = l.pupil_key
     where source_ <> 'roster' and l.school_year = school_year_ and l.source = source_
 )
 select school_year, source, month, pupil_key,
@@ -41,6 +44,6 @@ select school_year, source, month, pupil_key,
        list(distinct school_code order by school_code) as school_codes
 from listed
 group by school_year, source, month, pupil_key
-having count(distinct school_code) > 1
+having count(distinct school_code) > 1 and (province_ is null or bool_or(province_code = province_))
 union all
 select * from roster_twice;
