@@ -14,6 +14,7 @@ from dagster._utils.backoff import backoff
 
 from assets.approval import DRIFT_KEYS
 from assets.partitions import partition_key
+from assets.resources import held_open
 from daam.progress import emit
 from pipelines.definitions import build_definitions
 from warehouse.build import read_ahead
@@ -82,8 +83,9 @@ def run_load(landing: str | Path, warehouse: str | Path, years: list[str] | None
     todo = [p for p in partitions if p not in same]
     report.unchanged = [p for p in partitions if p in same]
     emit("partition", f"{len(todo)} partition(s) to load, {len(report.unchanged)} unchanged", total=len(todo), done=0)
-    # each partition's raw step hands the next one's files to the readers (warehouse/build/read_ahead.py)
-    with read_ahead.planned(todo, warehouse):
+    # each partition's raw step hands the next one's files to the readers (warehouse/build/read_ahead.py);
+    # the steps of all the partition runs share one connection to the warehouse (assets/resources.py)
+    with read_ahead.planned(todo, warehouse), held_open(warehouse):
         for done, (year, province) in enumerate(todo):
             emit("partition", f"loading {year} {province} ({done + 1} of {len(todo)})", total=len(todo), done=done)
             result = job.execute_in_process(partition_key=partition_key(year, province), instance=instance,

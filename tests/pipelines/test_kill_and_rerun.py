@@ -13,10 +13,11 @@ in the second school year, in the last partition), and the same warehouse reload
 supersede loaded ones, issues resolve), killed after the first partition's raw step. The clean
 references are one clean run, and the clean load followed by one clean reload.
 
-Kill points are events, not times: the test watches the warehouse's write-ahead log from outside
-(each step's connection creates it, its checkpoint on close removes it), so it knows how many
-steps have committed, and kills part of the way into the next one (its duration taken from the
-clean run's `ops.load_log`). After the kill, the killed run's own `ops.load_log` rows say which
+Kill points are events, not times: the test reads the load's progress lines as they come (each
+step says its line as it ends: `raw 110|2022-2023: 1.5 s, ...`), so it knows how many steps have
+ended, and kills part of the way into the next one (its duration taken from the clean run's
+`ops.load_log`); before the first step, it waits for the landing scan to open the warehouse (its
+write-ahead log appears). After the kill, the killed run's own `ops.load_log` rows say which
 steps it committed; the test checks that the kill landed where it was aimed, then reruns.
 
 Readers' side: the published snapshot (warehouse/publish.py) is untouched by the crash (still the
@@ -26,10 +27,12 @@ previous complete load, or absent before the first one) and equals the warehouse
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -126,36 +129,45 @@ class Run:
 
 @dataclass
 class KillAt:
-    steps_done: int  # wait for this many step connections to close (0: for the scan's to open) ...
+    steps_done: int  # wait for this many steps' lines (0: for the scan to open the warehouse) ...
     delay: float  # ... then this many seconds more
+
+
+# A step's progress line (warehouse/db.py `log_step`), said as its transaction ends: "[  0:03] raw
+# 110|2021-2022: 1.5 s, ..." or "[  0:01] landing_inventory: 0.6 s, ..."
+STEP_LINE = re.compile(r"^\[[ 0-9:]+\] [a-z_]+(?: [0-9]+\|[0-9-]+)?: [0-9.]+ s\b")
 
 
 def daam_load(landing: Path, db: Path, tmp: Path, kill: KillAt | None = None) -> Run:
     """`daam load` in a process group of its own. With `kill`, SIGKILL the whole group (the load
     and the file-reading processes it starts) at that point.
 
-    The point is found by watching `<db>.wal` from outside (the file itself is locked): each step
-    opens its own connection and writes at once (the schema's `create or replace view`), so the log
-    appears; it commits, closes, DuckDB checkpoints and the log is gone. Each disappearance is one
-    more step committed (or rolled back), in the order of a clean run's `ops.load_log`."""
+    The point is found from the load's progress lines, read as they come: one line per step, in
+    the order of a clean run's `ops.load_log`. A step says its line as its transaction ends: the
+    kill's delay (half a step at least, but between partitions) covers the commit. Before the first
+    step, the landing scan's opening of the warehouse is seen from outside: its write-ahead log
+    appears (the schema's `create or replace view`)."""
     wal = Path(f"{db}.wal")
     started, clock = datetime.now(), time.monotonic()
     proc = subprocess.Popen([str(DAAM), "load", "--landing", str(landing), "--warehouse", str(db)],
                             cwd=PROJECT, env=_env(tmp), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
-    opened = closed = 0
-    present, armed = wal.exists(), None
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
+    opened, armed = False, None
     while proc.poll() is None:
-        now = wal.exists()
-        opened, closed, present = opened + (now and not present), closed + (present and not now), now
-        if kill is not None and armed is None and opened and closed >= kill.steps_done:
+        opened = opened or wal.exists()
+        steps = sum(1 for line in list(lines) if STEP_LINE.match(line))
+        if kill is not None and armed is None and opened and steps >= kill.steps_done:
             armed = time.monotonic()
         if armed is not None and time.monotonic() >= armed + kill.delay:
             os.killpg(proc.pid, signal.SIGKILL)
             break
         time.sleep(0.005)
-    output = proc.communicate()[0]
-    return Run(proc.returncode, output, started, time.monotonic() - clock)
+    proc.wait()
+    reader.join()
+    return Run(proc.returncode, "".join(lines), started, time.monotonic() - clock)
 
 
 @dataclass

@@ -360,3 +360,54 @@ def test_readers_folder_is_the_warehouses_own_and_goes_away(tmp_path: Path):
         assert (folder.stat().st_mode & 0o777) == 0o700
         assert not stale.exists() and other.exists()  # a killed load of this warehouse, not another's
     assert not folder.exists()
+
+
+def test_the_partition_runs_share_one_connection_and_a_failed_step_opens_a_new_one(
+        small_landing: Path, tmp_path: Path, monkeypatch):
+    """The steps of a load's partition runs share one connection to the warehouse (no open and
+    checkpoint per step); a step that fails closes it, its partition is reported, and the next
+    partition opens the file again and loads. The write-ahead log, which holds the committed steps
+    until DuckDB checkpoints it, is private like the warehouse."""
+    from assets import resources
+    from warehouse.build import core, mart
+
+    later = "2023-2024"
+    write_files(small_landing, {f"{later}/students/{SCHOOL_A}.csv": ROSTER_A_LATER,
+                                f"{later}/attendance/2023-10/{SCHOOL_A}.csv": ATTENDANCE_B})
+    db = tmp_path / "w.duckdb"
+    opened_held, wal_modes = [], []
+    real_open, real_core, real_mart = resources._open, core.build, mart.build
+
+    def counting_open(*args, **kwargs):
+        if resources._held:  # inside the partition loop
+            opened_held.append(args[0])
+        return real_open(*args, **kwargs)
+
+    def failing_core(con, scope, run_id):
+        if scope.school_year == YEAR:
+            raise RuntimeError("core failed on purpose")
+        return real_core(con, scope, run_id)
+
+    def mart_then_look_at_the_log(con, scope, run_id):
+        built = real_mart(con, scope, run_id)
+        wal = Path(f"{db}.wal")
+        wal_modes.append(wal.stat().st_mode & 0o777 if wal.exists() else None)
+        return built
+
+    monkeypatch.setattr(resources, "_open", counting_open)
+    monkeypatch.setattr(core, "build", failing_core)
+    monkeypatch.setattr(mart, "build", mart_then_look_at_the_log)
+    report = run_load(small_landing, db)
+    assert report.partitions == [(YEAR, "110"), (later, "110")]
+    assert len(report.failed) == 1 and report.failed[0].startswith(f"{YEAR}/110: core_facts")
+    # one opening for the first partition's raw and staging, one after core failed for the second
+    # partition's four steps (a step each: 8 openings)
+    assert opened_held == [str(db), str(db)]
+    assert wal_modes == [0o600]  # the second partition's commits, not yet checkpointed
+    assert not Path(f"{db}.wal").exists()  # checkpointed as the load ended
+    assert _q(db, "select step, partition_key from ops.load_log where partition_key is not null "
+                  "order by started_at") == [("raw", f"110|{YEAR}"), ("staging", f"110|{YEAR}"),
+                                            ("raw", f"110|{later}"), ("staging", f"110|{later}"),
+                                            ("core", f"110|{later}"), ("mart", f"110|{later}")]
+    assert _indicator(db, "school", SCHOOL_A, "enrolled_pupils") is None  # 2022-2023: no facts, no mart
+    assert _q(db, "select count(*) from core.fct_attendance where school_year = $y", {"y": later}) == [(2,)]
