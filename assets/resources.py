@@ -15,7 +15,7 @@ from dagster._utils.backoff import backoff
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from warehouse.db import make_private, memory_limit
+from warehouse.db import HELD_MEMORY_SHARE, make_private, memory_limit
 from warehouse.schema import ensure_schema
 
 DEFAULT_LANDING = "data/landing"
@@ -101,6 +101,7 @@ class Warehouse(DuckDBResource):
         if con is None:
             con = _held[path] = _open(self.database, self.connection_config, True)
             con.execute(f"set checkpoint_threshold = '{HELD_CHECKPOINT_THRESHOLD}'")
+            con.execute(f"set memory_limit = '{memory_limit(HELD_MEMORY_SHARE)}'")
         try:
             yield con
         except BaseException:

@@ -17,17 +17,21 @@ PRIVATE = 0o600
 
 MEMORY_ENV = "DAAM_MEMORY_LIMIT"
 MEMORY_SHARE = 0.25  # of the machine's memory: the rest is for the worker processes, Python and the OS
+# A connection held through a load's partitions (assets/resources.py) keeps what it read cached up
+# to its limit, while the two reader processes and Python's own memory run beside it: a sixth of
+# the machine keeps the whole load within about a quarter.
+HELD_MEMORY_SHARE = 1 / 6
 
 
-def memory_limit() -> str:
-    """DuckDB's memory limit for the warehouse's connections: $DAAM_MEMORY_LIMIT (e.g. `6GB`), else a
-    quarter of the machine's memory. DuckDB spills to a temporary folder beyond it, so a load's
-    memory is bounded by design: this limit, the reader's batches of files and staging's batches
-    of rows."""
+def memory_limit(share: float = MEMORY_SHARE) -> str:
+    """DuckDB's memory limit for the warehouse's connections: $DAAM_MEMORY_LIMIT (e.g. `6GB`), else
+    `share` of the machine's memory (a quarter). DuckDB spills to a temporary folder beyond it, so
+    a load's memory is bounded by design: this limit, the reader's batches of files and staging's
+    batches of rows."""
     if os.environ.get(MEMORY_ENV):
         return os.environ[MEMORY_ENV]
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return f"{int(total * MEMORY_SHARE / 2**20)}MB"
+    return f"{int(total * share / 2**20)}MB"
 
 
 def make_private(database: str | Path) -> None:
