@@ -44,7 +44,6 @@ suppressed values, the views computed once).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import queue
 import time
@@ -58,6 +57,7 @@ import duckdb
 from daam.config import load_settings
 from daam.sqlfiles import quote_text
 from warehouse.db import memory_limit
+from warehouse.product_fingerprint import fingerprint, model_part, province_fingerprints
 from warehouse.pseudonyms import bind_secret
 from warehouse.publish import swap_in, temporary_beside
 from warehouse.registry import Model, registry
@@ -149,17 +149,8 @@ def build_products(warehouse: str | Path, provinces: list[str] | None = None,
             raise ProductError(f"unknown directorate code(s) {', '.join(unknown)}: not in "
                                "configs/reference/provinces.csv")
     report = ProductsReport()
-    # an in-memory database that attaches the warehouse read-only: the products are attached next
-    # to it read-write (a connection opened read-only could attach nothing writable). Bounded like
-    # the warehouse's own connections, and spilling next to the warehouse (its own folder: DuckDB
-    # removes a spill folder it made when it closes), not in the working folder's .tmp an in-memory
-    # database would use.
-    con = duckdb.connect(config={"memory_limit": memory_limit(),
-                                 "temp_directory": f"{Path(warehouse).resolve()}.products.tmp"})
+    con = _connect(warehouse)
     try:
-        con.execute(f"attach '{Path(warehouse).resolve()}' as warehouse (read_only)")
-        con.execute("use warehouse")
-        bind_secret(con)  # views such as core.pupil_listing compute pupil keys
         if provinces is None:
             provinces = sorted(r[0] for r in con.execute(
                 "select distinct province_code from core.dim_school where province_code is not null").fetchall()
@@ -169,26 +160,61 @@ def build_products(warehouse: str | Path, provinces: list[str] | None = None,
             report.suppression = _suppressed_tables(con)
             for name in ("published_indicators", "published_outlier"):
                 con.execute(f"create table {SHARED}.{name} as from {name}")
-        for name in ONCE:
-            con.execute(f"create table {_once(name)} as select * from {name}")
-        columns = {m.name: _columns(con, m) for m in registry().models.values() if m.audience}
+        columns = _share_once(con)
         units = [(kind, code) for kind, code in
                  [("province", p) for p in provinces] + [("region", r) for r in regions] + [("national", None)]
                  if kind in kinds]
         k = report.suppression.get("k")
-        report.products = _write_all(con, units, warehouse, settings, k, columns)
+        known = _province_fingerprints(con, provinces, settings, columns) if "province" in kinds else {}
+        report.products = _write_all(con, units, warehouse, settings, k, columns, known)
     finally:
         con.close()
     report.seconds = round(time.perf_counter() - started, 2)
     return report
 
 
+def _connect(warehouse: str | Path) -> duckdb.DuckDBPyConnection:
+    """The build's connection: an in-memory database that attaches the warehouse read-only (the
+    products are attached next to it read-write: a connection opened read-only could attach
+    nothing writable). Bounded like the warehouse's own connections, and spilling next to the
+    warehouse (its own folder: DuckDB removes a spill folder it made when it closes), not in the
+    working folder's .tmp an in-memory database would use."""
+    con = duckdb.connect(config={"memory_limit": memory_limit(),
+                                 "temp_directory": f"{Path(warehouse).resolve()}.products.tmp"})
+    try:
+        con.execute(f"attach '{Path(warehouse).resolve()}' as warehouse (read_only)")
+        con.execute("use warehouse")
+        bind_secret(con)  # views such as core.pupil_listing compute pupil keys
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _share_once(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """Compute the views of ONCE into the build's shared tables; return every published model's
+    columns (looked up once per build, not per product)."""
+    for name in ONCE:
+        con.execute(f"create table {_once(name)} as select * from {name}")
+    return {m.name: _columns(con, m) for m in registry().models.values() if m.audience}
+
+
+def _province_fingerprints(con: duckdb.DuckDBPyConnection, provinces: list[str], settings,
+                           columns: dict[str, list[str]]) -> dict[str, tuple[str, dict[str, int]]]:
+    """The input fingerprints of the directorates' products, all in one pass per model."""
+    models = registry().visible_to("province")
+    return province_fingerprints(con, provinces, models, {m.name: _source(m, "province") for m in models},
+                                 columns, {p: _names("province", p, settings) for p in provinces}, SCOPED_COLUMNS)
+
+
 def _write_all(con: duckdb.DuckDBPyConnection, units: list[tuple[str, str | None]], warehouse: str | Path,
-               settings, k: int | None, columns: dict[str, list[str]]) -> list[Product]:
+               settings, k: int | None, columns: dict[str, list[str]],
+               known: dict[str, tuple[str, dict[str, int]]]) -> list[Product]:
     """Write the products of `units` (kind, code), WRITERS at a time, each writer on its own cursor
     of `con` (its own temp scope tables and secret; the shared tables and the attached warehouse
     are the database's). A product is many small statements, most of them on one core: two at a
-    time keep both cores busy (nation, 95 products: 318 s one at a time)."""
+    time keep both cores busy (nation, 95 products: 318 s one at a time). `known`: the directorate
+    products' fingerprints, computed together (`province_fingerprints`)."""
     cursors: queue.SimpleQueue = queue.SimpleQueue()
     for _ in range(WRITERS):
         cursor = con.cursor()
@@ -201,7 +227,8 @@ def _write_all(con: duckdb.DuckDBPyConnection, units: list[tuple[str, str | None
         cursor = cursors.get()
         try:
             return _write(cursor, kind, code or "MA", product_path(warehouse, kind, code), settings,
-                          k if kind != "province" else None, columns)
+                          k if kind != "province" else None, columns,
+                          known.get(code) if kind == "province" else None)
         finally:
             cursors.put(cursor)
 
@@ -318,15 +345,20 @@ def _once(name: str) -> str:
     return f"{SHARED}.once_" + name.replace(".", "_")
 
 
+def _source(model: Model, kind: str) -> str:
+    """The relation a product of `kind` reads `model` from during a build."""
+    if kind != "province" and model.name == "mart.indicators":
+        return f"{SHARED}.published_indicators"
+    if kind != "province" and model.name == "ops.outlier":
+        return f"{SHARED}.published_outlier"
+    return _once(model.name) if model.name in ONCE else model.name
+
+
 def _select(model: Model, kind: str, lists: ScopeLists, columns: list[str]) -> str:
     """The query that fills `model` (of `columns`) in a product of `kind` (scope tables in place,
     `lists` the same scope as literals)."""
     cols = set(columns)
-    source = _once(model.name) if model.name in ONCE else model.name
-    if kind != "province" and model.name == "mart.indicators":
-        source = f"{SHARED}.published_indicators"
-    elif kind != "province" and model.name == "ops.outlier":
-        source = f"{SHARED}.published_outlier"
+    source = _source(model, kind)
     if model.name in SCOPES:
         where = SCOPES[model.name].format(provinces=lists.provinces)
     elif {"geo_level", "geo_code"} <= cols:
@@ -348,17 +380,16 @@ def _select(model: Model, kind: str, lists: ScopeLists, columns: list[str]) -> s
 def _fingerprint(con: duckdb.DuckDBPyConnection, kind: str, code: str, models: list[Model],
                  names: tuple[str, str], k: int | None, lists: ScopeLists,
                  columns: dict[str, list[str]]) -> tuple[str, dict[str, int]]:
-    """SHA-256 of what the product would hold: for each model, its columns and types, its row
-    count and the sum of its rows' hashes (order-free, and a duplicated row counts twice), then its
-    names and k. Reading the rows costs a fraction of writing them (2 M rows in 0.1 s)."""
-    parts, counts = [f"{kind}|{code}|{names}|{k}"], {}
+    """The input fingerprint of one product (warehouse/product_fingerprint.py), one query per
+    model. Reading the rows costs a fraction of writing them (2 M rows in 0.1 s)."""
+    parts, counts = [], {}
     for model in models:
         select = _select(model, kind, lists, columns[model.name])
         described = con.execute(f"describe {select}").fetchall()
         rows, digest = con.execute(f"select count(*), sum(hash(t)::hugeint) from ({select}) t").fetchall()[0]
-        parts.append(f"{model.name}|{[(c[0], c[1]) for c in described]}|{rows}|{digest}")
+        parts.append(model_part(model.name, described, rows, digest))
         counts[model.name] = rows
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest(), counts
+    return fingerprint(kind, code, names, k, parts), counts
 
 
 def fingerprint_in_place(target: Path, models: list[Model]) -> str | None:
@@ -376,23 +407,27 @@ def fingerprint_in_place(target: Path, models: list[Model]) -> str | None:
 
 
 def _write(con: duckdb.DuckDBPyConnection, kind: str, code: str, target: Path, settings, k: int | None,
-           columns: dict[str, list[str]]) -> Product:
+           columns: dict[str, list[str]], known: tuple[str, dict[str, int]] | None = None) -> Product:
     """Write one product next to `target`, then swap it in atomically (`k`: its suppression
     threshold, None for a province product, which is not suppressed). When the file in place was
-    made from exactly the same rows (its input fingerprint), it is kept and only touched: its
-    modification time then says when it was last found current."""
+    made from exactly the same rows (its input fingerprint, `known` when computed beforehand), it
+    is kept and only touched: its modification time then says when it was last found current."""
     started = time.perf_counter()
     target.parent.mkdir(parents=True, exist_ok=True)
     product = Product(kind, code, target)
-    lists = _scope(con, kind, code, settings)
     models = registry().visible_to(kind)
     names = _names(kind, code, settings)
-    product.fingerprint, counts = _fingerprint(con, kind, code, models, names, k, lists, columns)
+    lists = None
+    if known is None:
+        lists = _scope(con, kind, code, settings)
+        known = _fingerprint(con, kind, code, models, names, k, lists, columns)
+    product.fingerprint, counts = known
     if target.exists() and fingerprint_in_place(target, models) == product.fingerprint:
         os.utime(target)
         product.reused, product.tables = True, counts
         product.seconds = round(time.perf_counter() - started, 2)
         return product
+    lists = lists or _scope(con, kind, code, settings)
     tmp = temporary_beside(target)
     alias = f"product_{kind}_{code}"  # products are written side by side (_write_all)
     try:

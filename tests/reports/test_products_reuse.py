@@ -62,3 +62,51 @@ def test_only_the_products_whose_rows_changed_are_rewritten(site, tmp_path):
         f"province-{PROVINCES[1]}.html", f"region-{REGION}.html", "national.html", "dictionary-region.html",
         "dictionary-national.html")}
     assert redrawn.unchanged == len(first.pages) - len(names)
+
+
+def test_the_directorates_fingerprinted_together_equal_each_alone(site, tmp_path):
+    """The directorate products are fingerprinted in one pass per model, grouped by directorate
+    (warehouse/product_fingerprint.py): each must equal the product's fingerprint computed alone,
+    one query per model over its own scope (`_select`), model by model, for the fixture's two
+    directorates, a directorate of the same region without data, and one of another region. Rows
+    that belong to two directorates' products (a pupil at schools of both, a duplicate pair across
+    them) are added, since the tiny zone has none."""
+    from daam.config import load_settings
+    from warehouse import products
+    from warehouse.registry import registry
+
+    shutil.copytree(site.warehouse.parent, tmp_path / "data", ignore=shutil.ignore_patterns("site", "*.wal"))
+    warehouse = tmp_path / "data" / site.warehouse.name
+    a, b = PROVINCES
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("insert into mart.pupil_in_two_schools (school_year, kind, month, pupil_key, province_codes) "
+                    "values ('2022-2023', 'roster', '', 1, [$a, $b]), ('2022-2023', 'roster', '', 2, [$b, $b]), "
+                    "('2022-2023', 'attendance', '10', 3, [$a, '101'])", {"a": a, "b": b})
+        con.execute("insert into ops.duplicate_candidate (school_year, pupil_key_a, pupil_key_b, province_code_a, "
+                    "province_code_b) values ('2022-2023', 1, 2, $a, $b), ('2022-2023', 3, 4, $b, $b), "
+                    "('2022-2023', 5, 6, '101', $a)", {"a": a, "b": b})
+    settings = load_settings()
+    codes = [*PROVINCES, "112", "101"]
+    models = registry().visible_to("province")
+    con = products._connect(warehouse)
+    try:
+        columns = products._share_once(con)
+        together = products._province_fingerprints(con, codes, settings, columns)
+        alone = {}
+        for code in codes:
+            lists = products._scope(con, "province", code, settings)
+            alone[code] = products._fingerprint(con, "province", code, models,
+                                                products._names("province", code, settings), None, lists, columns)
+    finally:
+        con.close()
+    for code in codes:
+        assert together[code][1] == alone[code][1], code  # rows per model
+        assert together[code][0] == alone[code][0], code
+    rows = {code: together[code][1] for code in codes}
+    assert [rows[c]["mart.pupil_in_two_schools"] for c in codes] == [2, 2, 0, 1]
+    assert [rows[c]["ops.duplicate_candidate"] for c in codes] == [2, 2, 0, 1]
+    # the fixture exercises the other scopes: pupils, guardians, schools, units, directorates
+    for name in ("core.dim_pupil", "mart.household", "core.fct_attendance", "mart.indicators", "ops.row_issue",
+                 "core.pupil_listing"):
+        assert rows[a][name] > 0 and rows[b][name] > 0 and rows["112"][name] == 0, name
+    assert len({fp for fp, _ in together.values()}) == len(codes)
