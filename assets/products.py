@@ -13,7 +13,7 @@ DEPS = [key("ops/published_snapshot")]  # runs once no load is writing (that ass
 TAGS = {JOB_TAG: "publish_snapshot"}
 # counts and timings only: never a value or a unit
 SUPPRESSION_METADATA = ("k", "cells", "primary", "complementary", "derived", "audited", "audit_min_width",
-                        "outliers_suppressed", "seconds_audit")
+                        "outliers_suppressed", "seconds_audit", "audit_components_reused")
 ASSET = {"province": "province_products", "region": "region_products", "national": "national_product"}
 
 

@@ -57,6 +57,7 @@ import duckdb
 from daam.config import load_settings
 from daam.sqlfiles import quote_text
 from warehouse.db import memory_limit
+from warehouse.disclosure_audit import SolvedComponents
 from warehouse.product_fingerprint import fingerprint, model_part, province_fingerprints
 from warehouse.pseudonyms import bind_secret
 from warehouse.publish import swap_in, temporary_beside
@@ -157,7 +158,7 @@ def build_products(warehouse: str | Path, provinces: list[str] | None = None,
                 if r[0] in settings.provinces)
         regions = sorted({settings.provinces[p].region_code for p in provinces})
         if {"region", "national"} & set(kinds):
-            report.suppression = _suppressed_tables(con)
+            report.suppression = _suppressed_tables(con, warehouse)
             for name in ("published_indicators", "published_outlier"):
                 con.execute(f"create table {SHARED}.{name} as from {name}")
         columns = _share_once(con)
@@ -240,17 +241,26 @@ def _write_all(con: duckdb.DuckDBPyConnection, units: list[tuple[str, str | None
             cursors.get().close()
 
 
-def _suppressed_tables(con: duckdb.DuckDBPyConnection) -> dict:
+def solved_components_path(warehouse: str | Path) -> Path:
+    """The disclosure audit's solutions kept between builds (`disclosure_audit.SolvedComponents`),
+    beside the warehouse."""
+    return Path(f"{Path(warehouse).resolve()}.audit-solutions.json")
+
+
+def _suppressed_tables(con: duckdb.DuckDBPyConnection, warehouse: str | Path) -> dict:
     """The values to publish (signed where a unit is signed, ops/publishable_indicators.sql), their
     national suppression pattern, and the suppressed forms of mart.indicators and ops.outlier, as
-    temp tables `published_indicators` and `published_outlier`."""
+    temp tables `published_indicators` and `published_outlier`. The audit reuses the solutions of
+    the previous build's unchanged components."""
     rules = load_rules()
+    solved = SolvedComponents.load(solved_components_path(warehouse))
     SQL.run(con, "ops/publishable_indicators.sql")
     con.execute("""create or replace temp table geo_parent as
                    select distinct geo_level, geo_code, ancestor_level as parent_level,
                           ancestor_code as parent_code
                    from core.geo_ancestor where depth = 1""")
-    result = run_suppression(con, "publishable_indicators", rules, "geo_parent")
+    result = run_suppression(con, "publishable_indicators", rules, "geo_parent", solved=solved)
+    solved.save(solved_components_path(warehouse))
     con.register("suppressed_cell_frame", result.cells)
     con.execute("create or replace temp table suppressed_cell as select * from suppressed_cell_frame")
     con.unregister("suppressed_cell_frame")

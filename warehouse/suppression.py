@@ -66,7 +66,7 @@ import pandas as pd
 import yaml
 
 from daam.config import CONFIG_DIR, ConfigError
-from warehouse.disclosure_audit import KEY, Workspace
+from warehouse.disclosure_audit import KEY, SolvedComponents, Workspace
 
 CONFIG_FILE = "suppression.yaml"
 REASONS = ("primary", "complementary", "derived")
@@ -181,8 +181,10 @@ def suppress(con: duckdb.DuckDBPyConnection, cells_table: str, rules: Rules | No
 
 
 def run(con: duckdb.DuckDBPyConnection, cells_table: str, rules: Rules | None = None,
-        geo_parent: str = "geo_parent", max_rounds: int = 30) -> Suppression:
-    """`suppress` (same arguments), keeping the final audit."""
+        geo_parent: str = "geo_parent", max_rounds: int = 30, solved: SolvedComponents | None = None) -> Suppression:
+    """`suppress` (same arguments), keeping the final audit. `solved`: the audit's solutions of
+    earlier builds (`disclosure_audit.SolvedComponents`), reused where a component is unchanged
+    and added to as components are solved."""
     rules = rules or load_rules()
     stats: dict = {}
     clock = time.perf_counter()
@@ -214,7 +216,7 @@ def run(con: duckdb.DuckDBPyConnection, cells_table: str, rules: Rules | None = 
         stats["complementary_rounds"] = _complementary_fixpoint(ws, rules.k)
         stats["seconds_complementary"] = _lap(clock)
         clock = time.perf_counter()
-        cache: dict = {}
+        cache = solved if solved is not None else SolvedComponents()
         audit_rounds = 0
         while True:
             intervals = ws.solve(cache)
@@ -230,6 +232,7 @@ def run(con: duckdb.DuckDBPyConnection, cells_table: str, rules: Rules | None = 
                                        "of their relations has a published non-zero cell left to suppress")
             stats["complementary_rounds"] += _complementary_fixpoint(ws, rules.k)
         stats["audit_rounds"] = audit_rounds
+        stats["audit_components_reused"] = cache.reused
         stats["seconds_audit"] = _lap(clock)
         clock = time.perf_counter()
         _derive(ws, rules)

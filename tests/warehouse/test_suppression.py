@@ -13,7 +13,8 @@ import yaml
 
 from daam.config import CONFIG_DIR, ConfigError
 from tests.indicator_names import indicator_names_in_sql
-from warehouse.disclosure_audit import audit
+from warehouse import disclosure_audit
+from warehouse.disclosure_audit import SolvedComponents, audit
 from warehouse.suppression import Rules, load_rules, outlier_bases, run, suppress, unclassified
 
 YEAR = "2022-2023"
@@ -413,3 +414,41 @@ def test_generated_hierarchy_is_safe_after_suppression_and_not_before(con, rules
     derived = {(c, m) for c, m, i in cells_of(result, "derived") if i == "tayssir_entitlement_mad"}
     counts = {(c, m) for c, m, i in cells_of(result) if i == "tayssir_compliant_pupils"}
     assert derived == counts
+
+
+def test_the_audit_reuses_the_saved_solutions_of_unchanged_components_only(con, rules, tmp_path, monkeypatch):
+    """Between builds the audit keeps its components' solutions (a file beside the warehouse): a
+    build with the same values solves nothing and gives the same pattern and audit; a build where
+    one small school changed solves that school's components again and gives what a build from
+    nothing gives."""
+    rows, tree, province_region = generated_rows()
+    build(con, rows, tree, province_region)
+    solved = SolvedComponents()
+    first = run(con, "cells", rules, "geo_parent", solved=solved)
+    path = tmp_path / "solutions.json"
+    solved.save(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    known = len(SolvedComponents.load(path).known)  # one per distinct programme: equal ones are solved once
+    assert 30 < known <= first.audit["component"].nunique()
+
+    with monkeypatch.context() as m:  # nothing to solve
+        m.setattr(disclosure_audit, "_solve_component", lambda *a: pytest.fail("a component was solved again"))
+        again = run(con, "cells", rules, "geo_parent", solved=SolvedComponents.load(path))
+    pd.testing.assert_frame_equal(again.cells, first.cells)
+    pd.testing.assert_frame_equal(again.audit, first.audit)
+    assert again.stats["audit_components_reused"] == known
+
+    # one small school's pupils change (its girls stay within them): its components change
+    school, small = next((c, v) for c, m, i, v in rows if i == "enrolled_pupils" and 2 <= v < rules.k)
+    changed_rows = [(c, m, i, (small - 1 if i == "enrolled_pupils" else min(v, small - 1)) if c == school
+                     and i in ("enrolled_pupils", "enrolled_girls") else v) for c, m, i, v in rows]
+    build(con, changed_rows, tree, province_region)
+    changed = run(con, "cells", rules, "geo_parent", solved=SolvedComponents.load(path))
+    fresh = run(con, "cells", rules, "geo_parent")
+    pd.testing.assert_frame_equal(changed.cells, fresh.cells)
+    pd.testing.assert_frame_equal(changed.audit, fresh.audit)
+    assert 0 < changed.stats["audit_components_reused"] < known
+    assert fresh.stats["audit_components_reused"] == 0
+
+    path.write_text("{not json", encoding="utf-8")  # an unreadable file: solve everything again
+    assert SolvedComponents.load(path).known == {}
