@@ -115,17 +115,23 @@ def targets(warehouse: Path, level: str | None, code: str | None) -> list[Target
     return out
 
 
-def _stale(warehouse: Path, target: Target) -> bool:
-    """Missing, older than the warehouse, or made by an older daam (no input fingerprint, or a table
+def _fingerprints(warehouse: Path, wanted: list[Target]) -> dict[Target, str | None]:
+    """Each wanted product's input fingerprint (each file opened once), None for a stale one:
+    missing, older than the warehouse, or made by an older daam (no input fingerprint, or a table
     of the registry's audience for its kind missing: the page would read what is not there)."""
-    path = product_path(warehouse, target.kind, None if target.kind == "national" else target.code)
-    return (not path.exists() or path.stat().st_mtime < warehouse.stat().st_mtime
-            or fingerprint_in_place(path, registry().visible_to(target.kind)) is None)
+    found: dict[Target, str | None] = {}
+    for target in wanted:
+        path = _product(warehouse, target.kind, target.code)
+        fresh = path.exists() and path.stat().st_mtime >= warehouse.stat().st_mtime
+        found[target] = fingerprint_in_place(path, registry().visible_to(target.kind)) if fresh else None
+    return found
 
 
-def refresh_products(warehouse: Path, wanted: list[Target]) -> list[str]:
-    """Rebuild the products the pages need that are stale (`_stale`); their names."""
-    stale = [t for t in wanted if _stale(warehouse, t)]
+def refresh_products(warehouse: Path, wanted: list[Target], found: dict[Target, str | None] | None = None,
+                     ) -> list[str]:
+    """Rebuild the products the pages need that are stale (`found`: their `_fingerprints`); their names."""
+    found = found if found is not None else _fingerprints(warehouse, wanted)
+    stale = [t for t in wanted if found[t] is None]
     if not stale:
         return []
     kinds = {t.kind for t in stale}
@@ -157,16 +163,29 @@ def build_site(warehouse: str | Path, out: str | Path, level: str | None = None,
     if lang is not None and lang not in LANGS:
         raise SiteError(f"there is no language {lang!r}: choose ar or fr")
     wanted = targets(warehouse, level, code)
-    report = SiteReport(out, rebuilt_products=refresh_products(warehouse, wanted))
+    found = _fingerprints(warehouse, wanted)
+    report = SiteReport(out, rebuilt_products=refresh_products(warehouse, wanted, found))
+    if report.rebuilt_products:
+        found = _fingerprints(warehouse, wanted)
     langs = (lang,) if lang else LANGS
     for folder in ("ar", "fr"):
         (out / folder).mkdir(parents=True, exist_ok=True)
     _copy_static(out)
     site = site_fingerprint()
-    jobs = [(str(warehouse), t.kind, t.code, lg, school_year, str(out), site) for t in wanted for lg in langs]
     kinds = sorted({t.kind for t in wanted})
-    jobs += [(str(warehouse), f"dictionary:{k}", _any_code(warehouse, wanted, k), lg, None, str(out), site)
-             for k in kinds for lg in langs]
+    units = [(t, t.kind, lg, school_year) for t in wanted for lg in langs]
+    units += [(_any_target(wanted, k), f"dictionary:{k}", lg, None) for k in kinds for lg in langs]
+    jobs, report.pages = [], []
+    for target, kind, lg, year in units:
+        dictionary = kind.startswith("dictionary:")
+        path = out / lg / (dictionary_name(target.kind) if dictionary else page_name(target.kind, target.code))
+        key = _source_key(found[target], site, "dictionary" if dictionary else "page", target.kind, target.code,
+                          lg, year)
+        report.pages.append(path)
+        if _unchanged(path, key):  # decided here: no worker is started for a site with nothing to redraw
+            report.unchanged += 1
+        else:
+            jobs.append((str(warehouse), kind, target.code, lg, year, str(out), key))
     workers = workers or min(os.cpu_count() or 1, 2, len(jobs))
     if workers > 1:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
@@ -177,15 +196,13 @@ def build_site(warehouse: str | Path, out: str | Path, level: str | None = None,
     if failed:
         raise SiteError("these pages could not be drawn (the pages before them are written):\n  "
                         + "\n  ".join(d[1:] for d in failed))
-    report.pages = [Path(d.lstrip("=")) for d in drawn]
-    report.unchanged = sum(d.startswith("=") for d in drawn)
     _write(out / "index.html", _index(out))
     report.seconds = round(time.monotonic() - started, 2)
     return report
 
 
-def _any_code(warehouse: Path, wanted: list[Target], kind: str) -> str:
-    return next(t.code for t in wanted if t.kind == kind)
+def _any_target(wanted: list[Target], kind: str) -> Target:
+    return next(t for t in wanted if t.kind == kind)
 
 
 @cache
@@ -200,10 +217,9 @@ def site_fingerprint() -> str:
     return h.hexdigest()
 
 
-def _source_key(product: Path, kind: str, site: str, *parts: str | None) -> str | None:
-    """What a page is made from: the product's input fingerprint, the site's code, the page's
+def _source_key(fingerprint: str | None, site: str, *parts: str | None) -> str | None:
+    """What a page is made from: its product's input fingerprint, the site's code, the page's
     arguments. None when the product recorded no fingerprint (the page is then always drawn)."""
-    fingerprint = fingerprint_in_place(product, registry().visible_to(kind))
     if fingerprint is None:
         return None
     return hashlib.sha256("|".join([fingerprint, site, *(p or "" for p in parts)]).encode()).hexdigest()
@@ -217,18 +233,15 @@ def _unchanged(path: Path, key: str | None) -> bool:
 
 
 def _draw(job: tuple) -> str:
-    """One page (a worker's task): open the product read-only, read, render, write; a page whose
-    product and code are those it was drawn from is kept ('=' before its path)."""
+    """One page to draw (a worker's task): open the product read-only, read, render, write (`key`:
+    what it is drawn from, written into the page)."""
     from warehouse.site.render import render_dictionary, render_page
 
-    warehouse, kind, code, lang, school_year, out, site = job
+    warehouse, kind, code, lang, school_year, out, key = job
     dictionary = kind.startswith("dictionary:")
     kind = kind.removeprefix("dictionary:")
     product = _product(Path(warehouse), kind, code)
     path = Path(out) / lang / (dictionary_name(kind) if dictionary else page_name(kind, code))
-    key = _source_key(product, kind, site, "dictionary" if dictionary else "page", kind, code, lang, school_year)
-    if _unchanged(path, key):
-        return f"={path}"
     try:
         html = (render_dictionary(_environment(), product, kind, lang, key) if dictionary
                 else render_page(_environment(), product, kind, code, lang, school_year, key))
