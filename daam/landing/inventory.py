@@ -46,6 +46,8 @@ class InventoryEntry:
 
 def _bad_name(name: str) -> bool:
     """Control, format (zero-width, bidi) or other invisible characters in a name."""
+    if name.isascii():  # the usual case, at C speed: in ASCII only control characters are unprintable
+        return not name.isprintable()
     return any(unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs", "Zl", "Zp") for ch in name)
 
 

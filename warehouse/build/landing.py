@@ -8,8 +8,8 @@ whose school is unknown is rejected; the next scan that finds the school known l
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 
 import duckdb
@@ -60,8 +60,10 @@ def scan_landing(con: duckdb.DuckDBPyConnection, root: Path, settings: Settings,
     transaction."""
     configured = load_configuration(con, settings)
     known = {path: (key, sha) for path, key, sha in SQL.query(con, "landing/known_files.sql").fetchall()}
-    entries = pd.DataFrame([asdict(e) for e in scan(root, settings, known)], columns=[*INVENTORY_COLUMNS, "instalment"])
-    entries = entries.drop(columns=["instalment"]).astype({"size_bytes": "Int64"})
+    # attribute tuples, not dataclasses.asdict, which deep-copies each of a nation's 200,000 entries (4 s)
+    row = attrgetter(*INVENTORY_COLUMNS)
+    entries = pd.DataFrame([row(e) for e in scan(root, settings, known)], columns=INVENTORY_COLUMNS)
+    entries = entries.astype({"size_bytes": "Int64"})
     ref = load_files(con, root, entries[entries["record_type"] == "schools"], settings, load_id)
     stage_referential(con, settings)
     for model in registry().built_by("landing"):  # the rest selected by SQL from the referential (dim_school)
