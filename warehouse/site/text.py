@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from babel.dates import get_month_names
 from babel.numbers import format_decimal, format_percent, get_decimal_symbol, get_group_symbol
@@ -45,8 +45,7 @@ class Words:
     def number(self, value: float | None, decimals: int = 0) -> str:
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return "–"
-        pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-        return format_decimal(value, format=pattern, locale=self.locale)
+        return _decimal(value, decimals, self.locale)
 
     def percent(self, value: float | None, decimals: int = 1) -> str:
         if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -70,6 +69,13 @@ class Words:
         """Vega's number format locale (d3-format), with Babel's separators."""
         return {"decimal": get_decimal_symbol(self.locale), "thousands": get_group_symbol(self.locale),
                 "grouping": [3], "currency": ["", " MAD"]}
+
+
+@lru_cache(maxsize=1 << 16)
+def _decimal(value: float, decimals: int, locale: str) -> str:
+    """A number in the locale (cached: a region page formats thousands of cells, most of them
+    small counts seen before; Babel parses the pattern and locale at every call)."""
+    return format_decimal(value, format="#,##0" + ("." + "0" * decimals if decimals else ""), locale=locale)
 
 
 @cache
