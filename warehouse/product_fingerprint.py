@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import duckdb
 
@@ -42,6 +43,22 @@ _GEO = ((f"select 'school' as geo_level, school_code as geo_code, code from ({_S
 _BY_SCHOOL = (_SCHOOLS, "m.school_code = t.school_code")
 
 
+class Inputs(NamedTuple):
+    """What a product would hold: its fingerprint, its rows per model, and each model's own
+    fingerprint (`tables`, the SHA-256 of its part), which says which tables a rewrite can keep."""
+
+    fingerprint: str
+    rows: dict[str, int]
+    tables: dict[str, str]
+
+
+def inputs(kind: str, code: str, names: tuple[str, str], k: int | None, parts: dict[str, str],
+           rows: dict[str, int]) -> Inputs:
+    """The product's Inputs from its models' parts (in registry order)."""
+    return Inputs(fingerprint(kind, code, names, k, list(parts.values())), rows,
+                  {name: hashlib.sha256(part.encode()).hexdigest() for name, part in parts.items()})
+
+
 def model_part(name: str, described: list[tuple], rows: int, digest) -> str:
     """One model's line of a fingerprint (`described`: DuckDB's `describe` rows of its query)."""
     return f"{name}|{[(c[0], c[1]) for c in described]}|{rows}|{digest}"
@@ -54,12 +71,12 @@ def fingerprint(kind: str, code: str, names: tuple[str, str], k: int | None, par
 def province_fingerprints(con: duckdb.DuckDBPyConnection, codes: list[str], models: list[Model],
                           sources: Mapping[str, str], columns: Mapping[str, list[str]],
                           names: Mapping[str, tuple[str, str]], scoped_columns: set[str],
-                          ) -> dict[str, tuple[str, dict[str, int]]]:
-    """directorate code -> (input fingerprint, rows per model) of its province product, for every
-    code of `codes`, one query per model of `models` (`sources`: the relation each model is read
-    from during the build). The same value as `products._fingerprint` of each product alone."""
+                          ) -> dict[str, Inputs]:
+    """directorate code -> Inputs of its province product, for every code of `codes`, one query per
+    model of `models` (`sources`: the relation each model is read from during the build). The same
+    value as `products._fingerprint` of each product alone."""
     con.execute("create or replace temp table codes as select unnest($c::varchar[]) as code", {"c": codes})
-    parts: dict[str, list[str]] = {code: [] for code in codes}
+    parts: dict[str, dict[str, str]] = {code: {} for code in codes}
     counts: dict[str, dict[str, int]] = {code: {} for code in codes}
     for model in models:
         source = sources[model.name]
@@ -68,9 +85,9 @@ def province_fingerprints(con: duckdb.DuckDBPyConnection, codes: list[str], mode
             _grouped(model, source, set(columns[model.name]), scoped_columns)).fetchall()}
         for code in codes:
             rows, digest = by_code.get(code, by_code.get(None, (0, None)))
-            parts[code].append(model_part(model.name, described, rows, digest))
+            parts[code][model.name] = model_part(model.name, described, rows, digest)
             counts[code][model.name] = rows
-    return {code: (fingerprint("province", code, names[code], None, parts[code]), counts[code]) for code in codes}
+    return {code: inputs("province", code, names[code], None, parts[code], counts[code]) for code in codes}
 
 
 def _grouped(model: Model, source: str, cols: set[str], scoped_columns: set[str]) -> str:

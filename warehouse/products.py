@@ -46,11 +46,13 @@ from __future__ import annotations
 
 import os
 import queue
+import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 
@@ -58,7 +60,7 @@ from daam.config import load_settings
 from daam.sqlfiles import quote_text
 from warehouse.db import memory_limit
 from warehouse.disclosure_audit import SolvedComponents
-from warehouse.product_fingerprint import fingerprint, model_part, province_fingerprints
+from warehouse.product_fingerprint import Inputs, inputs, model_part, province_fingerprints
 from warehouse.pseudonyms import bind_secret
 from warehouse.publish import swap_in, temporary_beside
 from warehouse.registry import Model, registry
@@ -105,6 +107,7 @@ class Product:
     seconds: float = 0.0
     fingerprint: str = ""
     reused: bool = False  # the file in place already held exactly these rows: not rewritten
+    kept: int = 0  # tables carried over unchanged from the file in place, when it was rewritten
 
     @property
     def size_bytes(self) -> int:
@@ -201,7 +204,7 @@ def _share_once(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
 
 
 def _province_fingerprints(con: duckdb.DuckDBPyConnection, provinces: list[str], settings,
-                           columns: dict[str, list[str]]) -> dict[str, tuple[str, dict[str, int]]]:
+                           columns: dict[str, list[str]]) -> dict[str, Inputs]:
     """The input fingerprints of the directorates' products, all in one pass per model."""
     models = registry().visible_to("province")
     return province_fingerprints(con, provinces, models, {m.name: _source(m, "province") for m in models},
@@ -210,7 +213,7 @@ def _province_fingerprints(con: duckdb.DuckDBPyConnection, provinces: list[str],
 
 def _write_all(con: duckdb.DuckDBPyConnection, units: list[tuple[str, str | None]], warehouse: str | Path,
                settings, k: int | None, columns: dict[str, list[str]],
-               known: dict[str, tuple[str, dict[str, int]]]) -> list[Product]:
+               known: dict[str, Inputs]) -> list[Product]:
     """Write the products of `units` (kind, code), WRITERS at a time, each writer on its own cursor
     of `con` (its own temp scope tables and secret; the shared tables and the attached warehouse
     are the database's). A product is many small statements, most of them on one core: two at a
@@ -389,39 +392,61 @@ def _select(model: Model, kind: str, lists: ScopeLists, columns: list[str]) -> s
 
 def _fingerprint(con: duckdb.DuckDBPyConnection, kind: str, code: str, models: list[Model],
                  names: tuple[str, str], k: int | None, lists: ScopeLists,
-                 columns: dict[str, list[str]]) -> tuple[str, dict[str, int]]:
+                 columns: dict[str, list[str]]) -> Inputs:
     """The input fingerprint of one product (warehouse/product_fingerprint.py), one query per
     model. Reading the rows costs a fraction of writing them (2 M rows in 0.1 s)."""
-    parts, counts = [], {}
+    parts, counts = {}, {}
     for model in models:
         select = _select(model, kind, lists, columns[model.name])
         described = con.execute(f"describe {select}").fetchall()
         rows, digest = con.execute(f"select count(*), sum(hash(t)::hugeint) from ({select}) t").fetchall()[0]
-        parts.append(model_part(model.name, described, rows, digest))
+        parts[model.name] = model_part(model.name, described, rows, digest)
         counts[model.name] = rows
-    return fingerprint(kind, code, names, k, parts), counts
+    return inputs(kind, code, names, k, parts, counts)
 
 
-def fingerprint_in_place(target: Path, models: list[Model]) -> str | None:
-    """The input fingerprint of the product file at `target`, None when there is none (missing,
+class InPlace(NamedTuple):
+    """What the product file in place says it was made from (ops.product)."""
+
+    fingerprint: str
+    tables: dict[str, str]  # model -> its own fingerprint; empty for a file of an older daam
+    held: frozenset[str]  # its tables
+
+
+def in_place(target: Path, models: list[Model]) -> InPlace | None:
+    """What the product file at `target` was made from, None when it does not say (missing,
     unreadable, written by a daam that did not record it, or a table of `models` is missing)."""
     try:
         with duckdb.connect(str(target), read_only=True) as con:
-            held = {f"{s}.{t}" for s, t in con.execute(
-                "select table_schema, table_name from information_schema.tables").fetchall()}
+            held = frozenset(f"{s}.{t}" for s, t in con.execute(
+                "select table_schema, table_name from information_schema.tables").fetchall())
             if not {m.name for m in models} <= held:
                 return None
-            return con.execute("select input_fingerprint from ops.product").fetchall()[0][0]
+            has_tables = con.execute("select count(*) from information_schema.columns where table_schema = 'ops' "
+                                     "and table_name = 'product' and column_name = 'table_fingerprints'").fetchone()[0]
+            fingerprint, tables = con.execute(
+                f"select input_fingerprint, {'table_fingerprints' if has_tables else 'null'} from ops.product"
+            ).fetchall()[0]
+            return InPlace(fingerprint, dict(tables or {}), held)
     except (duckdb.Error, IndexError):
         return None
 
 
+def fingerprint_in_place(target: Path, models: list[Model]) -> str | None:
+    """The input fingerprint of the product file at `target` (`in_place`), None when there is none."""
+    found = in_place(target, models)
+    return found.fingerprint if found else None
+
+
 def _write(con: duckdb.DuckDBPyConnection, kind: str, code: str, target: Path, settings, k: int | None,
-           columns: dict[str, list[str]], known: tuple[str, dict[str, int]] | None = None) -> Product:
+           columns: dict[str, list[str]], known: Inputs | None = None) -> Product:
     """Write one product next to `target`, then swap it in atomically (`k`: its suppression
     threshold, None for a province product, which is not suppressed). When the file in place was
     made from exactly the same rows (its input fingerprint, `known` when computed beforehand), it
-    is kept and only touched: its modification time then says when it was last found current."""
+    is kept and only touched: its modification time then says when it was last found current.
+    When only some of its tables changed, the new file starts as a copy of the one in place and
+    only those tables are written again (`Product.kept`: the others): after a monitoring run, a
+    directorate's product differs in its quality history and issues, not in its attendance."""
     started = time.perf_counter()
     target.parent.mkdir(parents=True, exist_ok=True)
     product = Product(kind, code, target)
@@ -431,36 +456,50 @@ def _write(con: duckdb.DuckDBPyConnection, kind: str, code: str, target: Path, s
     if known is None:
         lists = _scope(con, kind, code, settings)
         known = _fingerprint(con, kind, code, models, names, k, lists, columns)
-    product.fingerprint, counts = known
-    if target.exists() and fingerprint_in_place(target, models) == product.fingerprint:
+    product.fingerprint = known.fingerprint
+    found = in_place(target, models) if target.exists() else None
+    if found and found.fingerprint == known.fingerprint:
         os.utime(target)
-        product.reused, product.tables = True, counts
+        product.reused, product.tables = True, dict(known.rows)
         product.seconds = round(time.perf_counter() - started, 2)
         return product
     lists = lists or _scope(con, kind, code, settings)
+    # tables kept from the file in place: only when it holds exactly this product's tables (a model
+    # that left the audience must not stay behind in a copy)
+    whole = found is not None and found.held == {m.name for m in models} | {"ops.product"}
+    keep = {m.name for m in models if whole and found.tables.get(m.name) == known.tables[m.name]}
     tmp = temporary_beside(target)
     alias = f"product_{kind}_{code}"  # products are written side by side (_write_all)
     try:
+        if keep:
+            shutil.copyfile(target, tmp)
+            os.chmod(tmp, 0o600)
         con.execute(f"attach '{tmp}' as {alias}")
         try:
             for schema in sorted({m.schema for m in models}):
-                con.execute(f"create schema {alias}.{schema}")
+                con.execute(f"create schema if not exists {alias}.{schema}")
             for model in models:
-                con.execute(f"create table {alias}.{model.name} as "
+                if model.name in keep:
+                    product.tables[model.name] = known.rows[model.name]
+                    continue
+                con.execute(f"create or replace table {alias}.{model.name} as "
                             f"{_select(model, kind, lists, columns[model.name])}")
                 product.tables[model.name] = con.execute(f"select count(*) from {alias}.{model.name}").fetchone()[0]
-            con.execute(f"create table {alias}.ops.product (kind varchar, code varchar, name_fr varchar, "
+            con.execute(f"create or replace table {alias}.ops.product (kind varchar, code varchar, name_fr varchar, "
                         "name_ar varchar, built_at timestamp, suppression_k integer, tables integer, "
-                        "input_fingerprint varchar)")
-            con.execute(f"insert into {alias}.ops.product values ($kind, $code, $fr, $ar, $at, $k, $n, $fp)",
+                        "input_fingerprint varchar, table_fingerprints map(varchar, varchar))")
+            con.execute(f"insert into {alias}.ops.product values ($kind, $code, $fr, $ar, $at, $k, $n, $fp, "
+                        "map($models, $fingerprints))",
                         {"kind": kind, "code": code, "fr": names[0], "ar": names[1], "at": datetime.now(),
-                         "k": k, "n": len(models), "fp": product.fingerprint})
+                         "k": k, "n": len(models), "fp": known.fingerprint, "models": list(known.tables),
+                         "fingerprints": list(known.tables.values())})
         finally:
             con.execute(f"detach {alias}")
         swap_in(tmp, target, 0o444 & ~_umask())
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    product.kept = len(keep)
     product.seconds = round(time.perf_counter() - started, 2)
     return product
 

@@ -12,11 +12,27 @@ import duckdb
 
 from tests.reports.conftest import PROVINCES, REGION
 from warehouse.products import build_products, product_path
+from warehouse.registry import registry
 from warehouse.site.build import build_site
 
 
 def _digest(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _contents(path) -> dict:
+    """Every table of a product: its columns and types, rows and sum of row hashes; and what the
+    product says it was made from."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = con.execute("select table_schema || '.' || table_name from information_schema.tables "
+                             "where table_name <> 'product' order by 1").fetchall()
+        out = {name: (con.execute(f"describe {name}").fetchall(),
+                      con.execute(f"select count(*), sum(hash(t)::hugeint) from {name} t").fetchall())
+               for (name,) in tables}
+        out["ops.product"] = con.execute("select kind, code, tables, input_fingerprint, table_fingerprints "
+                                         "from ops.product").fetchall()
+    assert len(out) > 40
+    return out
 
 
 def test_only_the_products_whose_rows_changed_are_rewritten(site, tmp_path):
@@ -49,6 +65,15 @@ def test_only_the_products_whose_rows_changed_are_rewritten(site, tmp_path):
     changed = build_products(warehouse)
     rewritten = {(p.kind, p.code) for p in changed.products if not p.reused}
     assert rewritten == {("province", PROVINCES[1]), ("region", REGION), ("national", "MA")}
+    # the rewritten directorate product kept every table but the one that changed...
+    province = next(p for p in changed.products if p.code == PROVINCES[1])
+    assert province.kept == len(registry().visible_to("province")) - 1
+    # ...and holds what a product written from nothing holds, table for table
+    fresh = tmp_path / "fresh"
+    shutil.copytree(warehouse.parent, fresh, ignore=shutil.ignore_patterns("published", "site", "*.wal", "*.json"))
+    build_products(fresh / warehouse.name, provinces=[PROVINCES[1]], kinds=("province",))
+    assert _contents(paths["province", PROVINCES[1]]) == _contents(product_path(fresh / warehouse.name, "province",
+                                                                                PROVINCES[1]))
     assert _digest(paths["province", PROVINCES[0]]) == before["province", PROVINCES[0]]
     assert _digest(paths["province", PROVINCES[1]]) != before["province", PROVINCES[1]]
     with duckdb.connect(str(paths["province", PROVINCES[1]]), read_only=True) as con:
@@ -100,13 +125,14 @@ def test_the_directorates_fingerprinted_together_equal_each_alone(site, tmp_path
     finally:
         con.close()
     for code in codes:
-        assert together[code][1] == alone[code][1], code  # rows per model
-        assert together[code][0] == alone[code][0], code
-    rows = {code: together[code][1] for code in codes}
+        assert together[code].rows == alone[code].rows, code
+        assert together[code].tables == alone[code].tables, code
+        assert together[code].fingerprint == alone[code].fingerprint, code
+    rows = {code: together[code].rows for code in codes}
     assert [rows[c]["mart.pupil_in_two_schools"] for c in codes] == [2, 2, 0, 1]
     assert [rows[c]["ops.duplicate_candidate"] for c in codes] == [2, 2, 0, 1]
     # the fixture exercises the other scopes: pupils, guardians, schools, units, directorates
     for name in ("core.dim_pupil", "mart.household", "core.fct_attendance", "mart.indicators", "ops.row_issue",
                  "core.pupil_listing"):
         assert rows[a][name] > 0 and rows[b][name] > 0 and rows["112"][name] == 0, name
-    assert len({fp for fp, _ in together.values()}) == len(codes)
+    assert len({inputs.fingerprint for inputs in together.values()}) == len(codes)
