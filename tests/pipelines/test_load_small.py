@@ -140,6 +140,29 @@ def test_correction_supersedes_and_resolves(loaded: Path, small_landing: Path):
     assert _indicator(loaded, "school", SCHOOL_A, "enrolled_pupils") == 4
 
 
+def test_a_file_put_back_to_its_first_content_is_current_again(loaded: Path, small_landing: Path):
+    """A correction, then the school sends its first file again: the landing zone holds the first
+    content, so the warehouse must too (a new version, read again), not the correction."""
+    attendance = f"{YEAR}/attendance/2022-10/{SCHOOL_A}.csv"
+
+    def absences():
+        return _q(loaded, "select sum(unjustified_absence_days) from core.fct_attendance where school_code = $s",
+                  {"s": SCHOOL_A})[0][0]
+
+    first = absences()
+    write_files(small_landing, {attendance: ATTENDANCE_A.replace("J130245871,2,0", "J130245871,4,0")})
+    assert run_load(small_landing, loaded).ok
+    assert absences() == first + 2
+    write_files(small_landing, {attendance: ATTENDANCE_A})
+    assert run_load(small_landing, loaded).ok
+    assert _q(loaded, "select version, status from ops.file_manifest where file_path = $p order by version",
+              {"p": attendance}) == [(1, "superseded"), (2, "superseded"), (3, "loaded")]
+    assert absences() == first
+    assert _q(loaded, "select distinct file_version from staging.attendance") == [(3,)]
+    assert run_load(small_landing, loaded).ok  # and nothing new the next time
+    assert _q(loaded, "select max(version) from ops.file_manifest where file_path = $p", {"p": attendance}) == [(3,)]
+
+
 def test_late_roster_readmits_rows(small_landing: Path, tmp_path: Path):
     db = tmp_path / "late.duckdb"
     grants = f"{YEAR}/boarding_grants/{SCHOOL_B}.csv"

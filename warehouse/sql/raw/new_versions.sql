@@ -1,5 +1,7 @@
--- The files of `incoming` (inventory rows) whose (path, content) the manifest has not seen, with
--- their next version number. A file refused only because its school was not yet in the
+-- The files of `incoming` (inventory rows) whose content is not that of the latest version the
+-- manifest has of their path, with their next version number: a file put back to an earlier
+-- content (a school re-sends its first file after a wrong correction) is a new version, read again,
+-- and supersedes the correction. A file refused only because its school was not yet in the
 -- referential ($reexamined: the start of that refusal) is examined again under its existing version
 -- once the scan says something else about it (its school is now known): a late referential entry
 -- lets it in, and a refusal that stays the same is not written again.
@@ -12,6 +14,7 @@ left join ops.file_manifest r
  and r.status = 'rejected' and starts_with(r.error, $reexamined)
 where not exists (select 1 from ops.file_manifest f
                   where f.file_path = i.file_path and f.content_sha256 = i.content_sha256
+                    and f.version = m.last_version
                     and not (f.status = 'rejected' and starts_with(f.error, $reexamined)
                              and i.refusal is distinct from f.error))
 order by i.file_path
