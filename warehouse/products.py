@@ -34,7 +34,8 @@ not suppressed.
 A product whose rows would be exactly those of the file in place (its input fingerprint: each
 table's columns, row count and sum of row hashes, recorded in `ops.product`) is not rewritten, only
 touched: a rerun with nothing new, or a load that changed one directorate, rewrites only the
-products whose rows changed. Each product is written to a temporary file next to its final name and
+products whose rows changed, and of those only the tables whose own fingerprint changed (the rest
+are carried over in a copy of the file in place; warehouse/product_fingerprint.py). Each product is written to a temporary file next to its final name and
 renamed onto it once complete (a reader opens the old file or the new one, never half of one), then made read-only:
 mode 0444 cut by the process umask (never more readable than the umask allows). Views become
 tables: a product is self-contained and its reader needs no secret and no other file. Products are
