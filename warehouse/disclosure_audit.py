@@ -346,7 +346,7 @@ class SolvedComponents:
     """Solutions of components' linear programmes by their content (`_lp_key`): within a run,
     between the audit rounds; between builds, through a file (`load`, `save`), so that a publish
     whose counts did not change, or changed in one directorate, solves only the components that
-    changed (nation: 10.7 s of a region and national build were the audit). A solution depends on
+    changed (nation: the audit was 5.7 to 10.7 s of a region and national build). A solution depends on
     nothing but its programme, so a reused one is exactly the one solving would give. The file
     holds programme hashes and interval bounds, which anyone can compute from the published
     values; no cell key, value or identifier."""
