@@ -71,6 +71,8 @@ from scipy.optimize import linprog
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from warehouse.publish import swap_in, temporary_beside
+
 KEY = ["geo_level", "geo_code", "school_year", "month", "indicator"]
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$")
 # Dense constraint matrices below this many variables (HiGHS reads them as fast), sparse above.
@@ -383,11 +385,15 @@ class SolvedComponents:
 
     def save(self, path: Path) -> None:
         """Write this build's solutions to `path` (atomically, private: mode 0600)."""
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"version": self.VERSION, "components": self.used}, fh)
-        os.replace(tmp, path)
+        tmp = temporary_beside(path)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump({"version": self.VERSION, "components": self.used}, fh)
+            swap_in(tmp, path, 0o600)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
 
 def _lp_key(hidden: np.ndarray, e_var: np.ndarray, e_eq: np.ndarray, e_coef: np.ndarray, rhs: np.ndarray,
