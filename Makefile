@@ -19,11 +19,16 @@ install: $(STAMP)
 demo: $(STAMP)
 	DAAM_SECRET_FILE=$${DAAM_SECRET_FILE:-$(CURDIR)/data/daam.secret} $(BIN)/daam demo
 
+# Two test processes for the two cores the suite is sized for (one process: 14 minutes, one core idle);
+# a file's tests stay in one process, so its module fixtures (a loaded warehouse) are built once.
+TEST_WORKERS ?= 2
+XDIST := -n $(TEST_WORKERS) --dist loadfile
+
 test: $(STAMP)
-	$(BIN)/pytest -q -m 'not slow'
+	$(BIN)/pytest -q -m 'not slow' $(XDIST)
 
 test-all: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(XDIST)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

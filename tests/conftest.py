@@ -15,6 +15,9 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 # The reports site is drawn after each publish only for the tests that read it (tests/reports).
 os.environ.setdefault("DAAM_REPORTS", "off")
+# The monitoring's Data Docs of every test go to the session's own folder, never the repository's
+# quality_checks/gx/: the two test processes (make test runs pytest-xdist) would write there together.
+os.environ.setdefault("DAAM_GX_ROOT", tempfile.mkdtemp(prefix="daam-test-gx-"))
 
 # The pseudonym secret of the whole test session (daam/secret.py): a fresh random one, outside
 # the repository, mode 0600; tests that need another one set DAAM_SECRET_FILE themselves.
