@@ -599,11 +599,17 @@ def main(argv: list[str] | None = None) -> int:
     (out / "floor.duckdb").unlink(missing_ok=True)
 
     warehouse = out / "warehouse.duckdb"
-    for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
-        stale.unlink(missing_ok=True)
-    from warehouse.products import product_path, products_dir
+    from warehouse.products import product_path, products_dir, solved_components_path
+    from warehouse.publish import published_path
+    from warehouse.site.build import default_out
 
+    # From nothing: what a previous run left beside the warehouse would be reused (the audit's
+    # solutions, pages whose products did not change) and the load would not be measured whole.
+    for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal"), solved_components_path(warehouse),
+                  published_path(warehouse)):
+        stale.unlink(missing_ok=True)
     shutil.rmtree(products_dir(warehouse), ignore_errors=True)
+    shutil.rmtree(default_out(warehouse), ignore_errors=True)
     shutil.rmtree(out / "feedback", ignore_errors=True)
     shutil.rmtree(out / "gx", ignore_errors=True)
 
