@@ -15,7 +15,7 @@ working file: they open `published_path(warehouse)` (`warehouse.duckdb` -> `ware
    any other process from writing it until the copy is done), and `CHECKPOINT`, so that every
    committed transaction is in the file itself and the write-ahead log is empty;
 2. copy the file's bytes to `<published>.tmp-<pid>` next to it (same folder, same file system), fsync
-   it, and close the working file;
+   it, and close the working file (`copy_file`: written around the page cache, see below);
 3. open the copy read-only and check that it has the same tables with the same row counts;
 4. make it read-only for its owner alone (mode 0400: it holds everything the working warehouse
    holds, personal data included, so it is as private as the working file; a process that is not
@@ -37,6 +37,13 @@ file takes 21 s (it re-reads and re-compresses every table; its output is 25 % s
 since it leaves out the free blocks). The byte copy is consistent because nothing writes the file
 between the checkpoint and the end of the copy: this process holds the only read-write handle.
 
+Why `copy_file` writes with O_DIRECT: on this machine (a 2-core VM) the kernel's own copy
+(`shutil.copyfile`, sendfile) of the 6 GB nation warehouse takes 15-16 s, nearly all of it system
+time spent filling the page cache with the copy's pages, not writing the disk (`sync` after it: 1.3
+s). Reading the source (already cached: the load just wrote it) into one aligned buffer and writing
+that straight to the disk takes 5 s, fsync included, and leaves the cache to the working file. Where
+the file system refuses direct writes (tmpfs), it falls back to `shutil.copyfile`.
+
 One snapshot is kept, no history: the previous one is replaced (and vanishes once its last reader
 closes it). Disk needed during a publish: the working file, the published file and the new copy.
 
@@ -50,6 +57,9 @@ state, which is what this module exists to prevent.
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import mmap
 import os
 import shutil
 import time
@@ -59,6 +69,7 @@ import duckdb
 
 PUBLISHED = ".published"
 TMP_MARK = ".tmp-"
+ALIGN = 4096  # what O_DIRECT needs of each write's length and offset on the file systems daam runs on
 
 
 class PublishError(RuntimeError):
@@ -90,7 +101,7 @@ def publish(warehouse: str | Path, lock_timeout: float = 120.0) -> Path:
         try:
             con.execute("checkpoint")
             expected = _table_rows(con)
-            shutil.copyfile(warehouse, tmp)
+            copy_file(warehouse, tmp)
         finally:
             con.close()
         _check_copy(tmp, expected)
@@ -99,6 +110,39 @@ def publish(warehouse: str | Path, lock_timeout: float = 120.0) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return target
+
+
+def copy_file(source: Path, target: Path, chunk: int = 16 << 20) -> None:
+    """Copy `source`'s bytes to a new file `target`, written with O_DIRECT (not through the page
+    cache, see the module's docstring) where the file system allows it, else by `shutil.copyfile`.
+    `target` is not fsynced here (`swap_in` does it)."""
+    direct = getattr(os, "O_DIRECT", 0)
+    if direct:
+        try:
+            _copy_direct(source, target, direct, chunk)
+            return
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:  # EINVAL: this file system takes no direct writes
+                raise
+    shutil.copyfile(source, target)
+
+
+def _copy_direct(source: Path, target: Path, direct: int, chunk: int) -> None:
+    buffer = mmap.mmap(-1, chunk)  # page-aligned, as O_DIRECT wants the memory it writes from
+    view = memoryview(buffer)
+    try:
+        with open(source, "rb", buffering=0) as src, \
+                open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | direct, 0o600), "wb",
+                     buffering=0) as dst:
+            while n := src.readinto(view):
+                if n % ALIGN:  # the file's last, partial block: O_DIRECT writes whole blocks only
+                    fcntl.fcntl(dst, fcntl.F_SETFL, fcntl.fcntl(dst, fcntl.F_GETFL) & ~direct)
+                written = 0
+                while written < n:
+                    written += dst.write(view[written:n])
+    finally:
+        view.release()
+        buffer.close()
 
 
 def _connect_read_write(warehouse: Path, timeout: float) -> duckdb.DuckDBPyConnection:

@@ -8,6 +8,8 @@ gets in between two steps sees a partly loaded warehouse and blocks the next ste
 
 from __future__ import annotations
 
+import errno
+import mmap
 import os
 import shutil
 import subprocess
@@ -21,7 +23,8 @@ import pytest
 
 from daam.demo.generator import generate
 from pipelines.load import run_load
-from warehouse.publish import PublishError, publish, published_path
+from warehouse import publish as publish_module
+from warehouse.publish import PublishError, copy_file, publish, published_path
 
 PROJECT = Path(__file__).resolve().parents[2]
 DAAM = Path(sys.executable).with_name("daam")
@@ -156,14 +159,70 @@ def test_a_copy_that_does_not_match_is_not_published(tmp_path: Path, monkeypatch
     pub = publish(db)
     with duckdb.connect(str(other)) as con:
         con.execute("create table t as select * from range(3) r(v)")
-    copyfile = shutil.copyfile
-    monkeypatch.setattr(shutil, "copyfile", lambda src, dst: copyfile(other, dst))  # a torn copy
+    monkeypatch.setattr(publish_module, "copy_file", lambda src, dst: shutil.copyfile(other, dst))  # a torn copy
     with pytest.raises(PublishError, match="differs from it in 1 table"):
         publish(db)
     monkeypatch.undo()
     with duckdb.connect(str(pub), read_only=True) as con:
         assert _value(con) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other.duckdb", "w.duckdb", "w.published.duckdb"]
+
+
+@pytest.mark.parametrize("size", [0, 1, 4095, 4096, 4097, 3 * 8192, 3 * 8192 + 5])
+def test_copy_file_copies_every_byte_whatever_the_size(tmp_path: Path, size: int):
+    source, target = tmp_path / "source", tmp_path / "target"
+    source.write_bytes(os.urandom(size))
+    target.write_bytes(b"an older, longer file " * 2000)  # replaced, not written over
+    copy_file(source, target, chunk=8192)  # several chunks, and a partial last block
+    assert target.read_bytes() == source.read_bytes()
+
+
+def _takes_direct_writes(folder: Path) -> bool:
+    buffer = mmap.mmap(-1, 4096)
+    try:
+        fd = os.open(folder / "probe", os.O_WRONLY | os.O_CREAT | getattr(os, "O_DIRECT", 0))
+        try:
+            os.write(fd, buffer)
+        finally:
+            os.close(fd)
+    except OSError:
+        return False
+    finally:
+        buffer.close()
+    return hasattr(os, "O_DIRECT")
+
+
+def test_copy_file_writes_around_the_page_cache_where_it_can(tmp_path: Path, monkeypatch):
+    if not _takes_direct_writes(tmp_path):
+        pytest.skip("this file system takes no direct writes")
+    source, target = tmp_path / "source", tmp_path / "target"
+    source.write_bytes(os.urandom(20000))
+    fell_back = []
+    monkeypatch.setattr(shutil, "copyfile", lambda *a: fell_back.append(a))
+    copy_file(source, target, chunk=8192)
+    assert fell_back == []
+    assert target.read_bytes() == source.read_bytes()
+
+
+def test_copy_file_falls_back_where_direct_writes_are_refused_and_reports_other_errors(tmp_path: Path,
+                                                                                      monkeypatch):
+    source, target = tmp_path / "source", tmp_path / "target"
+    source.write_bytes(os.urandom(10000))
+
+    def refused(src, dst, direct, chunk):
+        Path(dst).write_bytes(b"half")  # tmpfs: EINVAL, possibly after the file was made
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(publish_module, "_copy_direct", refused)
+    copy_file(source, target)
+    assert target.read_bytes() == source.read_bytes()
+
+    def full(src, dst, direct, chunk):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(publish_module, "_copy_direct", full)
+    with pytest.raises(OSError, match="No space left"):
+        copy_file(source, target)
 
 
 def test_readers_of_the_published_file_see_before_or_after_a_load_never_a_mix(tmp_path: Path):
