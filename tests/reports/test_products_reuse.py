@@ -136,3 +136,46 @@ def test_the_directorates_fingerprinted_together_equal_each_alone(site, tmp_path
                  "core.pupil_listing"):
         assert rows[a][name] > 0 and rows[b][name] > 0 and rows["112"][name] == 0, name
     assert len({inputs.fingerprint for inputs in together.values()}) == len(codes)
+
+
+def test_the_listing_fingerprinted_from_its_inputs_follows_them_and_the_secret(site, tmp_path, monkeypatch):
+    """core.pupil_listing is fingerprinted from what it is made of (product_fingerprint.FROM_INPUTS),
+    not from its rows: a changed roster row of one directorate (staging.students, which no product
+    holds) must change that directorate's listing fingerprint and no other's, and another secret
+    (other pupil keys) must change them all."""
+    from daam.config import load_settings
+    from daam.secret import SECRET_ENV, create_secret
+    from warehouse import products
+
+    shutil.copytree(site.warehouse.parent, tmp_path / "data", ignore=shutil.ignore_patterns("site", "*.wal"))
+    warehouse = tmp_path / "data" / site.warehouse.name
+    a, b = PROVINCES
+
+    def listing() -> dict[str, tuple[int, str, list]]:
+        con = products._connect(warehouse)
+        try:
+            columns = products._share_once(con)
+            found = products._province_fingerprints(con, [a, b], load_settings(), columns)
+            keys = {code: con.execute("select list(pupil_key order by all) from core.pupil_listing "
+                                      "where province_code = ? and source = 'roster'", [code]).fetchone()[0]
+                    for code in (a, b)}
+        finally:
+            con.close()
+        return {code: (found[code].rows["core.pupil_listing"], found[code].tables["core.pupil_listing"], keys[code])
+                for code in (a, b)}
+
+    before = listing()
+    with duckdb.connect(str(warehouse)) as con:
+        count = con.execute("select count(*) from core.pupil_listing where province_code = ?", [b]).fetchone()[0]
+        con.execute("update staging.students set massar_code = 'Z' || massar_code where massar_code = (select "
+                    "min(massar_code) from staging.students where province_code = ? and not is_quarantined "
+                    "and not is_duplicate_copy)", [b])
+    assert before[b][0] == count > 0
+    after = listing()
+    assert after[a] == before[a]
+    assert after[b][0] == before[b][0] and after[b][2] != before[b][2]  # same rows, one other key...
+    assert after[b][1] != before[b][1]  # ...so another fingerprint
+
+    monkeypatch.setenv(SECRET_ENV, str(create_secret(tmp_path / "other.secret")))
+    other = listing()
+    assert all(other[code][1] != after[code][1] and other[code][2] != after[code][2] for code in (a, b))
