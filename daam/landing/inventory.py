@@ -68,66 +68,91 @@ def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
 
 def classify(rel: str, settings: Settings) -> InventoryEntry:
     """Place a relative path in the landing layout, or give the reason it does not fit."""
-    entry = InventoryEntry(rel)
-    parts = rel.split("/")
-    folders = {spec.folder: name for name, spec in settings.record_types.items()}
-    layout_hint = (
-        "expected <school_year>/<record_type>/<school_code>.xlsx|csv, "
-        "<school_year>/<attendance|canteen_meals>/<YYYY-MM>/<school_code>.xlsx|csv, "
-        "<school_year>/tayssir_payments/<province_code>_<1-3>.csv|xlsx or reference/schools/<YYYY-MM-DD>.csv|xlsx"
-    )
-    if not rel.lower().endswith(EXTENSIONS):
-        entry.refusal = f"not a spreadsheet or CSV file (extension of {parts[-1]!r}); {layout_hint}"
-        return entry
-    if len(parts) == 3 and f"{parts[0]}/{parts[1]}" == settings.record_types["schools"].folder:
-        m = _SNAPSHOT_FILE.match(parts[2])
-        if not m:
-            entry.refusal = f"a referential snapshot must be named <YYYY-MM-DD>.csv|xlsx, not {parts[2]!r}"
-            return entry
-        entry.record_type, entry.period = "schools", m["date"]
-        return entry
-    year = parse_school_year(parts[0]) if len(parts) >= 3 else None
-    if year is None or len(parts) not in (3, 4) or parts[1] not in folders:
-        entry.refusal = f"path {rel!r} is not part of the landing layout; {layout_hint}"
-        return entry
-    if year != parts[0]:
-        entry.refusal = f"school-year folder {parts[0]!r} must be written {year!r}"
-        return entry
-    record_type = folders[parts[1]]
-    spec = settings.record_types[record_type]
-    entry.record_type, entry.school_year = record_type, year
-    if year not in settings.school_years:
-        entry.refusal = (
-            f"school year {year} has no programme rules in configs/programme_rules.yaml "
-            f"(known: {', '.join(settings.school_years)})"
+    return Layout(settings).classify(rel)
+
+
+class Layout:
+    """The landing layout of `settings`, placing paths; what the files of one folder share (its
+    school year, the year's months) is worked out once per scan, not once per file (a nation's
+    200,000 paths: 2.5 of the 4 s of classifying them)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.folders = {spec.folder: name for name, spec in settings.record_types.items()}
+        self._years: dict[str, str | None] = {}
+        self._months: dict[str, set[str]] = {}
+
+    def school_year(self, folder: str) -> str | None:
+        if folder not in self._years:
+            self._years[folder] = parse_school_year(folder)
+        return self._years[folder]
+
+    def months_of(self, year: str) -> set[str]:
+        if year not in self._months:
+            self._months[year] = set(self.settings.months_of(year))
+        return self._months[year]
+
+    def classify(self, rel: str) -> InventoryEntry:
+        """Place a relative path in the landing layout, or give the reason it does not fit."""
+        entry = InventoryEntry(rel)
+        parts = rel.split("/")
+        layout_hint = (
+            "expected <school_year>/<record_type>/<school_code>.xlsx|csv, "
+            "<school_year>/<attendance|canteen_meals>/<YYYY-MM>/<school_code>.xlsx|csv, "
+            "<school_year>/tayssir_payments/<province_code>_<1-3>.csv|xlsx or reference/schools/<YYYY-MM-DD>.csv|xlsx"
         )
-        return entry
-    if spec.layout == "monthly_school":
-        month = _MONTH.match(parts[2]) if len(parts) == 4 else None
-        if not month:
-            entry.refusal = f"{record_type} files go in a month folder: {year}/{parts[1]}/<YYYY-MM>/<school_code>.xlsx|csv"
+        if not rel.lower().endswith(EXTENSIONS):
+            entry.refusal = f"not a spreadsheet or CSV file (extension of {parts[-1]!r}); {layout_hint}"
             return entry
-        entry.period = parts[2]
-        if entry.period not in settings.months_of(year):
-            entry.refusal = f"period {entry.period} is outside the school year {year} (September to June)"
+        if len(parts) == 3 and f"{parts[0]}/{parts[1]}" == self.settings.record_types["schools"].folder:
+            m = _SNAPSHOT_FILE.match(parts[2])
+            if not m:
+                entry.refusal = f"a referential snapshot must be named <YYYY-MM-DD>.csv|xlsx, not {parts[2]!r}"
+                return entry
+            entry.record_type, entry.period = "schools", m["date"]
             return entry
-        name = parts[3]
-    elif len(parts) != 3:
-        entry.refusal = f"{record_type} files go directly in {year}/{parts[1]}/, not in a sub-folder"
-        return entry
-    else:
-        name = parts[2]
-    if spec.layout == "province_instalment":
-        m = _PAYMENT_FILE.match(name)
-        if not m:
-            entry.refusal = f"a payment file must be named <province_code>_<instalment 1-3>.csv|xlsx, not {name!r}"
+        year = self.school_year(parts[0]) if len(parts) >= 3 else None
+        if year is None or len(parts) not in (3, 4) or parts[1] not in self.folders:
+            entry.refusal = f"path {rel!r} is not part of the landing layout; {layout_hint}"
             return entry
-        entry.province_code, entry.instalment = m["prov"], int(m["inst"])
-        if entry.province_code not in settings.provinces:
-            entry.refusal = f"unknown province code {entry.province_code} in the file name"
+        if year != parts[0]:
+            entry.refusal = f"school-year folder {parts[0]!r} must be written {year!r}"
+            return entry
+        record_type = self.folders[parts[1]]
+        spec = self.settings.record_types[record_type]
+        entry.record_type, entry.school_year = record_type, year
+        if year not in self.settings.school_years:
+            entry.refusal = (
+                f"school year {year} has no programme rules in configs/programme_rules.yaml "
+                f"(known: {', '.join(self.settings.school_years)})"
+            )
+            return entry
+        if spec.layout == "monthly_school":
+            month = _MONTH.match(parts[2]) if len(parts) == 4 else None
+            if not month:
+                entry.refusal = f"{record_type} files go in a month folder: {year}/{parts[1]}/<YYYY-MM>/<school_code>.xlsx|csv"
+                return entry
+            entry.period = parts[2]
+            if entry.period not in self.months_of(year):
+                entry.refusal = f"period {entry.period} is outside the school year {year} (September to June)"
+                return entry
+            name = parts[3]
+        elif len(parts) != 3:
+            entry.refusal = f"{record_type} files go directly in {year}/{parts[1]}/, not in a sub-folder"
+            return entry
+        else:
+            name = parts[2]
+        if spec.layout == "province_instalment":
+            m = _PAYMENT_FILE.match(name)
+            if not m:
+                entry.refusal = f"a payment file must be named <province_code>_<instalment 1-3>.csv|xlsx, not {name!r}"
+                return entry
+            entry.province_code, entry.instalment = m["prov"], int(m["inst"])
+            if entry.province_code not in self.settings.provinces:
+                entry.refusal = f"unknown province code {entry.province_code} in the file name"
+            return entry
+        entry.school_code = _SCHOOL_FILE.match(name)["code"].upper()
         return entry
-    entry.school_code = _SCHOOL_FILE.match(name)["code"].upper()
-    return entry
 
 
 def hidden(name: str) -> bool:
@@ -158,48 +183,69 @@ def scan(root: Path, settings: Settings, known: dict[str, tuple[str, str]] | Non
     known = known or {}
     root = root.resolve()
     entries: list[InventoryEntry] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not hidden(d))
-        base = Path(dirpath)
-        for d in list(dirnames):
-            if (base / d).is_symlink():  # a linked folder is never walked
-                dirnames.remove(d)
-                rel = (base / d).relative_to(root).as_posix()
-                entries.append(InventoryEntry(rel, refusal="a link to a folder: refused and not read",
-                                              content_sha256=unread_identity(rel, os.readlink(base / d))))
-        for name in sorted(filenames):
-            if ignored(name):
-                continue
-            path = base / name
-            rel = path.relative_to(root).as_posix()
-            if _bad_name(rel):
-                shown = rel.encode("unicode_escape").decode("ascii")
-                entries.append(InventoryEntry(shown, refusal="file name has control or invisible characters: refused and not read",
-                                              content_sha256=unread_identity(shown)))
-                continue
-            if path.is_symlink():
-                target = path.resolve()
-                if not target.is_relative_to(root):
-                    entries.append(InventoryEntry(rel, refusal="a link leading outside the landing root: refused and not read",
-                                                  content_sha256=unread_identity(rel, os.readlink(path))))
-                    continue
-            entry = classify(rel, settings)
-            try:
-                info = path.stat()
-                if not stat.S_ISREG(info.st_mode):  # a named pipe would block the scan forever
-                    entry.refusal = "not a regular file (a pipe, socket or device): refused and not read"
-                    entry.content_sha256 = unread_identity(rel, "special")
-                else:
-                    entry.size_bytes = info.st_size
-                    entry.modified_at = datetime.fromtimestamp(info.st_mtime)
-                    entry.stat_key = stat_key(info)
-                    seen = known.get(rel)
-                    entry.content_sha256 = seen[1] if seen and seen[0] == entry.stat_key else sha256_of(path)
-            except OSError as exc:  # e.g. a link to a file that does not exist
-                entry.refusal = entry.refusal or f"file can not be opened: {exc.strerror}"
-                entry.content_sha256 = unread_identity(rel, str(exc.strerror))
-            entries.append(entry)
+    _scan_folder(root, root, "", Layout(settings), known, entries)
     return entries
+
+
+def _scan_folder(root: Path, folder: Path | str, prefix: str, layout: Layout,
+                 known: dict[str, tuple[str, str]], entries: list[InventoryEntry]) -> None:
+    """The files of `folder` (`prefix`: its path below the root, with a final "/"), then its
+    folders, in name order, as `os.walk` would list them. With `os.scandir` each entry's type
+    comes with the folder's listing, so a file costs one `stat` (a nation: 200,000 files, scanned
+    at every load; `os.walk` and `Path.is_symlink`/`Path.stat` took 4 s of a one-file reload's 9 s)."""
+    try:
+        with os.scandir(folder) as listing:
+            found = sorted(listing, key=lambda e: e.name)
+    except OSError:  # an unreadable folder is skipped, as os.walk does
+        return
+    folders, files = [], []
+    for entry in found:
+        try:
+            is_folder = entry.is_dir()  # follows a link, as os.walk does
+        except OSError:
+            is_folder = False
+        if not is_folder:
+            files.append(entry)
+        elif not hidden(entry.name):
+            folders.append(entry)
+    for entry in [e for e in folders if e.is_symlink()]:  # a linked folder is never walked
+        folders.remove(entry)
+        rel = prefix + entry.name
+        entries.append(InventoryEntry(rel, refusal="a link to a folder: refused and not read",
+                                      content_sha256=unread_identity(rel, os.readlink(entry.path))))
+    for entry in files:
+        if ignored(entry.name):
+            continue
+        rel = prefix + entry.name
+        if _bad_name(rel):
+            shown = rel.encode("unicode_escape").decode("ascii")
+            entries.append(InventoryEntry(shown, refusal="file name has control or invisible characters: refused and not read",
+                                          content_sha256=unread_identity(shown)))
+            continue
+        if entry.is_symlink():
+            target = Path(entry.path).resolve()
+            if not target.is_relative_to(root):
+                entries.append(InventoryEntry(rel, refusal="a link leading outside the landing root: refused and not read",
+                                              content_sha256=unread_identity(rel, os.readlink(entry.path))))
+                continue
+        item = layout.classify(rel)
+        try:
+            info = entry.stat()  # follows a link (inside the root), as Path.stat does
+            if not stat.S_ISREG(info.st_mode):  # a named pipe would block the scan forever
+                item.refusal = "not a regular file (a pipe, socket or device): refused and not read"
+                item.content_sha256 = unread_identity(rel, "special")
+            else:
+                item.size_bytes = info.st_size
+                item.modified_at = datetime.fromtimestamp(info.st_mtime)
+                item.stat_key = stat_key(info)
+                seen = known.get(rel)
+                item.content_sha256 = seen[1] if seen and seen[0] == item.stat_key else sha256_of(Path(entry.path))
+        except OSError as exc:  # e.g. a link to a file that does not exist
+            item.refusal = item.refusal or f"file can not be opened: {exc.strerror}"
+            item.content_sha256 = unread_identity(rel, str(exc.strerror))
+        entries.append(item)
+    for entry in folders:
+        _scan_folder(root, entry.path, f"{prefix}{entry.name}/", layout, known, entries)
 
 
 def safe_path(root: Path, rel: str) -> Path:
