@@ -21,6 +21,12 @@ the parts of the models it reads that the product holds anyway and a digest of t
 the others. core.pupil_listing repeats every attendance row and keys every roster row with the
 HMAC: hashing its rows took 8 of the 23 s of fingerprinting the 82 directorates of a nation (a
 republish after one corrected file); from its inputs, 1.4 s.
+
+The facts and marts partitioned by (school year, directorate) are not hashed here at all: their sums
+per directorate are added up from the digests taken as each partition was written
+(warehouse/partition_digest.py), the same numbers, whenever those digests account for the table.
+With both, the 82 directorates of a nation are fingerprinted in about 5 s (was 23 s; 9.5 s with
+core.pupil_listing from its inputs alone).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from typing import NamedTuple
 
 import duckdb
 
+from warehouse.partition_digest import digested, stored
 from warehouse.registry import Model
 
 # A province-product model's rows -> the directorates whose product holds them: (a relation of
@@ -92,8 +99,11 @@ def province_fingerprints(con: duckdb.DuckDBPyConnection, codes: list[str], mode
     for model in sorted(models, key=lambda m: m.name in FROM_INPUTS):  # their inputs' parts first
         source = sources[model.name]
         described = con.execute(f"describe select * from {source}").fetchall()
+        kept = stored(con, model, codes) if digested(model) and source == model.name else None
         if model.name in FROM_INPUTS:
             by_code = from_inputs(con, model, codes, source, parts)
+        elif kept is not None:  # the same sums, added up from the partitions' digests
+            by_code = kept
         else:
             by_code = {code: (rows, digest) for code, rows, digest in con.execute(
                 _grouped(model, source, set(columns[model.name]), scoped_columns)).fetchall()}

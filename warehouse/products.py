@@ -69,6 +69,7 @@ from warehouse.product_fingerprint import (
     model_part,
     province_fingerprints,
 )
+from warehouse.product_manifest import Manifest, remember
 from warehouse.pseudonyms import bind_secret
 from warehouse.publish import swap_in, temporary_beside
 from warehouse.registry import Model, registry
@@ -117,6 +118,7 @@ class Product:
     fingerprint: str = ""
     reused: bool = False  # the file in place already held exactly these rows: not rewritten
     kept: int = 0  # tables carried over unchanged from the file in place, when it was rewritten
+    made_from: dict = field(default_factory=dict, repr=False)  # what the file holds now (product_manifest)
 
     @property
     def size_bytes(self) -> int:
@@ -179,7 +181,9 @@ def build_products(warehouse: str | Path, provinces: list[str] | None = None,
                  if kind in kinds]
         k = report.suppression.get("k")
         known = _province_fingerprints(con, provinces, settings, columns) if "province" in kinds else {}
-        report.products = _write_all(con, units, warehouse, settings, k, columns, known)
+        folder = products_dir(warehouse)
+        report.products = _write_all(con, units, warehouse, settings, k, columns, known, Manifest(folder))
+        remember(folder, {p.path: p.made_from for p in report.products if p.made_from})
     finally:
         con.close()
     report.seconds = round(time.perf_counter() - started, 2)
@@ -222,12 +226,13 @@ def _province_fingerprints(con: duckdb.DuckDBPyConnection, provinces: list[str],
 
 def _write_all(con: duckdb.DuckDBPyConnection, units: list[tuple[str, str | None]], warehouse: str | Path,
                settings, k: int | None, columns: dict[str, list[str]],
-               known: dict[str, Inputs]) -> list[Product]:
+               known: dict[str, Inputs], manifest: Manifest | None = None) -> list[Product]:
     """Write the products of `units` (kind, code), WRITERS at a time, each writer on its own cursor
     of `con` (its own temp scope tables and secret; the shared tables and the attached warehouse
     are the database's). A product is many small statements, most of them on one core: two at a
     time keep both cores busy (nation, 95 products: 318 s one at a time). `known`: the directorate
-    products' fingerprints, computed together (`province_fingerprints`)."""
+    products' fingerprints, computed together (`province_fingerprints`); `manifest`: what the files
+    in place were made from, as the last build recorded it."""
     cursors: queue.SimpleQueue = queue.SimpleQueue()
     for _ in range(WRITERS):
         cursor = con.cursor()
@@ -241,7 +246,7 @@ def _write_all(con: duckdb.DuckDBPyConnection, units: list[tuple[str, str | None
         try:
             return _write(cursor, kind, code or "MA", product_path(warehouse, kind, code), settings,
                           k if kind != "province" else None, columns,
-                          known.get(code) if kind == "province" else None)
+                          known.get(code) if kind == "province" else None, manifest)
         finally:
             cursors.put(cursor)
 
@@ -428,15 +433,22 @@ class InPlace(NamedTuple):
     held: frozenset[str]  # its tables
 
 
-def in_place(target: Path, models: list[Model]) -> InPlace | None:
+def in_place(target: Path, models: list[Model], manifest: Manifest | None = None) -> InPlace | None:
     """What the product file at `target` was made from, None when it does not say (missing,
-    unreadable, written by a daam that did not record it, or a table of `models` is missing)."""
+    unreadable, written by a daam that did not record it, or a table of `models` is missing).
+    `manifest`: what the last build recorded (warehouse/product_manifest.py), used for a file it
+    recorded exactly as it is now; others are opened."""
+    entry = manifest.recall(target) if manifest else None
+    found = (InPlace(entry["fingerprint"], dict(entry["tables"] or {}), frozenset(entry["held"])) if entry
+             else _read_in_place(target))
+    return found if found and {m.name for m in models} <= found.held else None
+
+
+def _read_in_place(target: Path) -> InPlace | None:
     try:
         with duckdb.connect(str(target), read_only=True) as con:
             held = frozenset(f"{s}.{t}" for s, t in con.execute(
                 "select table_schema, table_name from information_schema.tables").fetchall())
-            if not {m.name for m in models} <= held:
-                return None
             has_tables = con.execute("select count(*) from information_schema.columns where table_schema = 'ops' "
                                      "and table_name = 'product' and column_name = 'table_fingerprints'").fetchone()[0]
             fingerprint, tables = con.execute(
@@ -447,14 +459,14 @@ def in_place(target: Path, models: list[Model]) -> InPlace | None:
         return None
 
 
-def fingerprint_in_place(target: Path, models: list[Model]) -> str | None:
+def fingerprint_in_place(target: Path, models: list[Model], manifest: Manifest | None = None) -> str | None:
     """The input fingerprint of the product file at `target` (`in_place`), None when there is none."""
-    found = in_place(target, models)
+    found = in_place(target, models, manifest)
     return found.fingerprint if found else None
 
 
 def _write(con: duckdb.DuckDBPyConnection, kind: str, code: str, target: Path, settings, k: int | None,
-           columns: dict[str, list[str]], known: Inputs | None = None) -> Product:
+           columns: dict[str, list[str]], known: Inputs | None = None, manifest: Manifest | None = None) -> Product:
     """Write one product next to `target`, then swap it in atomically (`k`: its suppression
     threshold, None for a province product, which is not suppressed). When the file in place was
     made from exactly the same rows (its input fingerprint, `known` when computed beforehand), it
@@ -472,10 +484,11 @@ def _write(con: duckdb.DuckDBPyConnection, kind: str, code: str, target: Path, s
         lists = _scope(con, kind, code, settings)
         known = _fingerprint(con, kind, code, models, names, k, lists, columns)
     product.fingerprint = known.fingerprint
-    found = in_place(target, models) if target.exists() else None
+    found = in_place(target, models, manifest) if target.exists() else None
     if found and found.fingerprint == known.fingerprint:
         os.utime(target)
         product.reused, product.tables = True, dict(known.rows)
+        product.made_from = {"fingerprint": found.fingerprint, "tables": found.tables, "held": sorted(found.held)}
         product.seconds = round(time.perf_counter() - started, 2)
         return product
     lists = lists or _scope(con, kind, code, settings)
@@ -512,6 +525,8 @@ def _write(con: duckdb.DuckDBPyConnection, kind: str, code: str, target: Path, s
         tmp.unlink(missing_ok=True)
         raise
     product.kept, product.tables = len(keep), dict(known.rows)  # the fingerprint counted the same selects
+    product.made_from = {"fingerprint": known.fingerprint, "tables": dict(known.tables),
+                         "held": sorted({m.name for m in models} | {"ops.product"})}
     product.seconds = round(time.perf_counter() - started, 2)
     return product
 

@@ -179,3 +179,96 @@ def test_the_listing_fingerprinted_from_its_inputs_follows_them_and_the_secret(s
     monkeypatch.setenv(SECRET_ENV, str(create_secret(tmp_path / "other.secret")))
     other = listing()
     assert all(other[code][1] != after[code][1] and other[code][2] != after[code][2] for code in (a, b))
+
+
+def test_partition_digests_are_the_sums_of_their_rows_and_are_set_aside_when_they_do_not_account_for_the_table(
+        site, tmp_path):
+    """The facts and marts partitioned by (school year, directorate) are digested as they are written
+    (warehouse/partition_digest.py): added up per directorate, the digests must equal the count and
+    sum of row hashes of the rows themselves, model by model, and cover every partition. Rows changed
+    behind `materialize`'s back (a partition's rows deleted) or a table whose columns changed make
+    the digests unusable: the fingerprints then hash the rows, and still equal each product's alone."""
+    from daam.config import load_settings
+    from warehouse import partition_digest, products
+    from warehouse.product_fingerprint import _grouped
+
+    shutil.copytree(site.warehouse.parent, tmp_path / "data", ignore=shutil.ignore_patterns("site", "*.wal"))
+    warehouse = tmp_path / "data" / site.warehouse.name
+    a, b = PROVINCES
+    codes = [a, b, "112"]
+    models = [m for m in registry().models.values() if partition_digest.digested(m)]
+    assert {"core.fct_attendance", "core.fct_tayssir_month", "mart.tayssir_reconciliation"} <= {m.name for m in models}
+    con = products._connect(warehouse)
+    try:
+        con.execute("create temp table codes as select unnest($c::varchar[]) as code", {"c": codes})
+        for model in models:
+            cols = {c for c, *_ in con.execute(f"describe {model.name}").fetchall()}
+            rows = {code: (n, digest) for code, n, digest in con.execute(
+                _grouped(model, model.name, cols, products.SCOPED_COLUMNS)).fetchall()}
+            assert partition_digest.stored(con, model, codes) == rows, model.name
+            partitions = set(con.execute(f"select distinct school_year, province_code from {model.name}").fetchall())
+            assert partitions == set(con.execute("select school_year, province_code from ops.partition_digest "
+                                                 "where model = ? and rows > 0", [model.name]).fetchall()), model.name
+        attendance = registry().models["core.fct_attendance"]
+        assert {c for c, (n, _) in partition_digest.stored(con, attendance, codes).items() if n} == {a, b}
+    finally:
+        con.close()
+
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("delete from core.fct_attendance where province_code = ? and month = (select min(month) "
+                    "from core.fct_attendance where province_code = ?)", [b, b])
+        con.execute("alter table mart.tayssir_reconciliation add column note varchar")
+    settings = load_settings()
+    con = products._connect(warehouse)
+    try:
+        assert partition_digest.stored(con, attendance, codes) is None
+        assert partition_digest.stored(con, registry().models["mart.tayssir_reconciliation"], codes) is None
+        columns = products._share_once(con)
+        together = products._province_fingerprints(con, [a, b], settings, columns)
+        for code in (a, b):
+            alone = products._fingerprint(con, "province", code, registry().visible_to("province"),
+                                          products._names("province", code, settings), None,
+                                          products._scope(con, "province", code, settings), columns)
+            assert together[code] == alone, code
+    finally:
+        con.close()
+
+
+def test_a_publish_and_the_site_read_what_products_were_made_from_in_the_manifest_not_the_files(
+        site, tmp_path, monkeypatch):
+    """The build records what each product file was made from beside them
+    (warehouse/product_manifest.py): the next build and the site use it without opening the files,
+    but only for a file exactly as recorded. A file put in place behind the build's back (here
+    another directorate's product copied over this one) is opened, found different and rewritten."""
+    from warehouse import products
+    from warehouse.product_manifest import MANIFEST, load
+    from warehouse.site.build import _fingerprints, targets
+
+    shutil.copytree(site.warehouse.parent, tmp_path / "data", ignore=shutil.ignore_patterns("site", "*.wal"))
+    warehouse = tmp_path / "data" / site.warehouse.name
+    folder = products.products_dir(warehouse)
+    first = build_products(warehouse)  # copied files: new inodes, so every file is opened once here
+    manifest = load(folder)
+    assert set(manifest) == {p.path.relative_to(folder).as_posix() for p in first.products}
+    assert all(set(entry) == {"fingerprint", "tables", "held", "identity"} for entry in manifest.values())
+    assert {manifest[p.path.relative_to(folder).as_posix()]["fingerprint"] for p in first.products} == \
+        {p.fingerprint for p in first.products}
+
+    opened = []
+    read = products._read_in_place
+    monkeypatch.setattr(products, "_read_in_place", lambda target: opened.append(target) or read(target))
+    again = build_products(warehouse)
+    assert all(p.reused for p in again.products) and opened == []
+    wanted = targets(warehouse, None, None)
+    assert set(_fingerprints(warehouse, wanted).values()) == {p.fingerprint for p in again.products}
+    assert opened == []
+
+    a, b = (products.product_path(warehouse, "province", code) for code in PROVINCES)
+    a.unlink()
+    shutil.copyfile(b, a)  # a file the manifest did not record
+    third = build_products(warehouse)
+    assert opened == [a]
+    assert {(p.kind, p.code) for p in third.products if not p.reused} == {("province", PROVINCES[0])}
+    with duckdb.connect(str(a), read_only=True) as con:
+        assert con.execute("select code from ops.product").fetchall() == [(PROVINCES[0],)]
+    assert (folder / MANIFEST).stat().st_mode & 0o777 == 0o600

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from warehouse.checks import CheckResult
+from warehouse.partition_digest import digested, record
 from warehouse.registry import Model
 from warehouse.schema import SQL
 
@@ -67,12 +68,15 @@ class Built:
 def materialize(con: duckdb.DuckDBPyConnection, model: Model, params: dict) -> None:
     """Write one model from its SQL file, as the registry says: `partition` deletes the partition's
     rows (its `partition_by` columns = the bound parameters) and inserts the file's select;
-    `table` replaces the whole table with it; `script` runs the file's statements as written."""
+    `table` replaces the whole table with it; `script` runs the file's statements as written. A
+    partition of (school year, directorate) is digested as it is written (warehouse/partition_digest.py)."""
     if model.materialized in ("partition", "table"):
         # the statements are made from registry names only (checked identifiers); values are bound
         where = " and ".join(f"{c} = ${p}" for c, p in model.partition_params.items()) or "true"
         SQL.execute(con, f"delete from {model.name} where {where}", params)
         SQL.execute(con, f"insert into {model.name} by name\n{SQL.text(model.build)}", params)
+        if digested(model):  # in the same transaction as the rows (warehouse/partition_digest.py)
+            record(con, model, params["year"], params["province"])
     elif model.materialized == "script":
         SQL.run(con, model.build, params)
     else:

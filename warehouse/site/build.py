@@ -28,6 +28,7 @@ import jinja2
 
 from daam.config import load_settings
 from warehouse.fingerprint import code_fingerprint
+from warehouse.product_manifest import Manifest
 from warehouse.products import (
     KINDS,
     ProductError,
@@ -120,10 +121,11 @@ def _fingerprints(warehouse: Path, wanted: list[Target]) -> dict[Target, str | N
     missing, older than the warehouse, or made by an older daam (no input fingerprint, or a table
     of the registry's audience for its kind missing: the page would read what is not there)."""
     found: dict[Target, str | None] = {}
+    manifest = Manifest(products_dir(warehouse))  # what the last publish recorded, not 95 files opened
     for target in wanted:
         path = _product(warehouse, target.kind, target.code)
         fresh = path.exists() and path.stat().st_mtime >= warehouse.stat().st_mtime
-        found[target] = fingerprint_in_place(path, registry().visible_to(target.kind)) if fresh else None
+        found[target] = fingerprint_in_place(path, registry().visible_to(target.kind), manifest) if fresh else None
     return found
 
 
