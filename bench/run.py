@@ -111,7 +111,7 @@ def run_step(name: str, argv: list[str], logs: Path, env: dict[str, str]) -> dic
     say(f"start {name}: {' '.join(str(a) for a in argv)}")
     cores = os.cpu_count() or 1
     with out_path.open("wb") as out, err_path.open("wb") as err:
-        started = time.monotonic()
+        started, started_epoch = time.monotonic(), time.time()
         proc = subprocess.Popen([str(a) for a in argv], cwd=ROOT, env=env, stdout=out, stderr=err)
         tree = _Tree(proc.pid)
         ended: dict = {}
@@ -135,6 +135,7 @@ def run_step(name: str, argv: list[str], logs: Path, env: dict[str, str]) -> dic
         "exit_code": code,
         "ok": code == 0,
         "seconds": round(wall, 2),
+        "started_epoch": round(started_epoch, 3),
         "cpu_seconds": round(cpu_seconds, 2),
         "cpu_percent": round(100 * cpu_seconds / wall / cores, 1) if wall > 0 else None,
         "peak_rss_mib": round(tree.peak_rss / 2**20, 1),
@@ -430,6 +431,24 @@ def machine() -> dict:
 # --- README table -----------------------------------------------------------------------------
 
 
+def published_at(warehouse: Path, started_epoch: float) -> dict[str, float | None]:
+    """Seconds from a load's start until each published output was last written (None: not during
+    that load): the engineers' copy, the level products (a kept product is touched when found
+    current) and the reports site, which the load draws last."""
+    from warehouse.products import products_dir
+    from warehouse.publish import published_path
+    from warehouse.site.build import default_out
+
+    def after(paths: list[Path]) -> float | None:
+        times = [p.stat().st_mtime for p in paths if p.exists()]
+        latest = max(times, default=0.0)
+        return round(latest - started_epoch, 1) if latest > started_epoch else None
+
+    return {"engineers_copy": after([published_path(warehouse)]),
+            "products": after(list(products_dir(warehouse).rglob("*.duckdb"))),
+            "site": after([default_out(warehouse) / "index.html"])}
+
+
 def _step(result: dict, name: str) -> dict | None:
     return next((s for s in result.get("steps", []) if s["step"] == name), None)
 
@@ -439,7 +458,8 @@ def _secs(step: dict | None, partitions: bool = False) -> str:
         return "–"
     text = f"{step['seconds']:,.1f}"
     if partitions and "partitions_loaded" in step:
-        text += f" ({step['partitions_loaded']} loaded)"
+        products = (step.get("published_at") or {}).get("products")
+        text += f" ({step['partitions_loaded']} loaded" + (f"; products at {products:,.1f})" if products else ")")
     return text if step.get("ok", True) else f"{text} (exit {step['exit_code']})"
 
 
@@ -630,6 +650,7 @@ def main(argv: list[str] | None = None) -> int:
         fingerprints.append(code_fingerprint())
         step = run_step(name, load_args, logs, env)
         step.update(load_counts(step), **more)
+        step["published_at"] = published_at(warehouse, step["started_epoch"])
         step["code_changed_before"] = fingerprints[-1] != fingerprints[-2]
         if step["code_changed_before"]:
             say(f"WARNING: daam's code fingerprint changed before the {name} (the tree is being edited): "

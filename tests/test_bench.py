@@ -5,6 +5,7 @@ measured or asserted here."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -121,7 +122,8 @@ def _result(scale: str, load_s: float, ok: bool = True) -> dict:
         "steps": [
             {**step("load", load_s), "ok": ok, "exit_code": 0 if ok else 1},
             step("monitor", 30.0), step("feedback", 20.0), step("publish", 10.0),
-            step("incremental load", 15.5, partitions_loaded=1, partitions_unchanged=15),
+            step("incremental load", 15.5, partitions_loaded=1, partitions_unchanged=15,
+                 published_at={"engineers_copy": 6.1, "products": 11.25, "site": 15.0}),
             step("rerun load", 5.0, partitions_loaded=0, partitions_unchanged=16),
         ],
         "queries": [{"query": "a", "status": "ok", "median_ms": 12.25},
@@ -130,13 +132,27 @@ def _result(scale: str, load_s: float, ok: bool = True) -> dict:
     }
 
 
+def test_published_at_times_what_a_load_wrote_and_only_that(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    copy = tmp_path / "w.published.duckdb"
+    products = tmp_path / "published" / "province"
+    products.mkdir(parents=True)
+    for path in (copy, products / "101.duckdb", products / "102.duckdb"):
+        path.write_bytes(b"x")
+    os.utime(copy, (1_000_050.0, 1_000_050.0))
+    os.utime(products / "101.duckdb", (1_000_020.0, 1_000_020.0))
+    os.utime(products / "102.duckdb", (1_000_031.5, 1_000_031.5))
+    assert run.published_at(warehouse, 1_000_000.0) == {"engineers_copy": 50.0, "products": 31.5, "site": None}
+    assert run.published_at(warehouse, 1_000_040.0) == {"engineers_copy": 10.0, "products": None, "site": None}
+
+
 def test_readme_table_from_results(tmp_path):
     table = run.render_table([_result("region", 100.0, ok=False), _result("province", 90.0)])
     lines = table.splitlines()
     assert lines[0].startswith("| scale | years | files | rows | floor s | load s | load / floor |")
     assert lines[2].startswith("| province |") and lines[3].startswith("| region |")  # scale order
     assert lines[2] == ("| province | 2021-2022, 2022-2023 | 12,345 | 4,567,890 | 40.0 | 90.0 | 2.2× | 61 | 1,234 "
-                        "| 15.5 (1 loaded) | 5.0 (0 loaded) | 30.0 | 20.0 | 10.0 | 12.2 |")
+                        "| 15.5 (1 loaded; products at 11.2) | 5.0 (0 loaded) | 30.0 | 20.0 | 10.0 | 12.2 |")
     assert "| 100.0 (exit 1) |" in lines[3]
     assert "*" not in table
     edited = run.render_table([{**_result("region", 100.0), "code_fingerprint": {"changed": True}}])
