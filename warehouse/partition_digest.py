@@ -13,6 +13,10 @@ after the partition's insert and in the same transaction, so a digest is never n
 its rows. `stored` gives them back only when they account for the whole table (the partitions' row
 counts add up to the table's, and every digest was taken with the table's current columns); else
 the caller hashes the rows as before, e.g. in a warehouse loaded before digests existed.
+
+What the digests cannot see: a statement that changes these tables' rows outside `materialize`
+and keeps their number (an `UPDATE` typed by hand). daam has none; after one, delete the model's
+rows of ops.partition_digest and the next publish hashes the table again.
 """
 
 from __future__ import annotations
