@@ -36,9 +36,13 @@ def digested(model: Model) -> bool:
     return model.materialized == "partition" and tuple(model.partition_by) == PARTITION
 
 
-def signature(con: duckdb.DuckDBPyConnection, relation: str) -> str:
-    """The columns and types of `relation`, as a digest is taken of them."""
-    return ", ".join(f"{name} {kind}" for name, kind, *_ in con.execute(f"describe select * from {relation}").fetchall())
+def signature(described: list[tuple]) -> str:
+    """The columns and types of a table (`described`: DuckDB's `describe` rows), as a digest is taken of them."""
+    return ", ".join(f"{name} {kind}" for name, kind, *_ in described)
+
+
+def _describe(con: duckdb.DuckDBPyConnection, model: Model) -> list[tuple]:
+    return con.execute(f"describe select * from {model.name}").fetchall()
 
 
 def record(con: duckdb.DuckDBPyConnection, model: Model, school_year: str, province: str) -> None:
@@ -49,13 +53,15 @@ def record(con: duckdb.DuckDBPyConnection, model: Model, school_year: str, provi
         insert into ops.partition_digest
         select $m, $y, $p, $sig, count(*), sum(hash(t)::hugeint), $at
         from (select * from {model.name} where school_year = $y and province_code = $p) t""",
-                {**key, "sig": signature(con, model.name), "at": datetime.now()})
+                {**key, "sig": signature(_describe(con, model)), "at": datetime.now()})
 
 
-def stored(con: duckdb.DuckDBPyConnection, model: Model, codes: list[str]) -> dict[str, tuple[int, int | None]] | None:
+def stored(con: duckdb.DuckDBPyConnection, model: Model, codes: list[str],
+           described: list[tuple] | None = None) -> dict[str, tuple[int, int | None]] | None:
     """directorate code -> (rows, sum of row hashes) of `model` over all its school years, for the
-    codes of `codes` that have rows; None when the digests do not account for the whole table."""
-    current = signature(con, model.name)
+    codes of `codes` that have rows; None when the digests do not account for the whole table
+    (`described`: the table's `describe` rows, when the caller has them)."""
+    current = signature(described if described is not None else _describe(con, model))
     total, stale = con.execute("select coalesce(sum(rows), 0), count(*) filter (where signature <> $s) "
                                "from ops.partition_digest where model = $m", {"m": model.name, "s": current}).fetchone()
     if stale or total != con.execute(f"select count(*) from {model.name}").fetchone()[0]:

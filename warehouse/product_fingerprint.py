@@ -99,11 +99,10 @@ def province_fingerprints(con: duckdb.DuckDBPyConnection, codes: list[str], mode
     for model in sorted(models, key=lambda m: m.name in FROM_INPUTS):  # their inputs' parts first
         source = sources[model.name]
         described = con.execute(f"describe select * from {source}").fetchall()
-        kept = stored(con, model, codes) if digested(model) and source == model.name else None
         if model.name in FROM_INPUTS:
             by_code = from_inputs(con, model, codes, source, parts)
-        elif kept is not None:  # the same sums, added up from the partitions' digests
-            by_code = kept
+        elif digested(model) and source == model.name and (kept := stored(con, model, codes, described)) is not None:
+            by_code = kept  # the same sums, added up from the partitions' digests
         else:
             by_code = {code: (rows, digest) for code, rows, digest in con.execute(
                 _grouped(model, source, set(columns[model.name]), scoped_columns)).fetchall()}

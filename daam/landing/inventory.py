@@ -79,18 +79,13 @@ class Layout:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.folders = {spec.folder: name for name, spec in settings.record_types.items()}
+        self.months = {year: set(settings.months_of(year)) for year in settings.school_years}
         self._years: dict[str, str | None] = {}
-        self._months: dict[str, set[str]] = {}
 
     def school_year(self, folder: str) -> str | None:
         if folder not in self._years:
             self._years[folder] = parse_school_year(folder)
         return self._years[folder]
-
-    def months_of(self, year: str) -> set[str]:
-        if year not in self._months:
-            self._months[year] = set(self.settings.months_of(year))
-        return self._months[year]
 
     def classify(self, rel: str) -> InventoryEntry:
         """Place a relative path in the landing layout, or give the reason it does not fit."""
@@ -133,7 +128,7 @@ class Layout:
                 entry.refusal = f"{record_type} files go in a month folder: {year}/{parts[1]}/<YYYY-MM>/<school_code>.xlsx|csv"
                 return entry
             entry.period = parts[2]
-            if entry.period not in self.months_of(year):
+            if entry.period not in self.months[year]:
                 entry.refusal = f"period {entry.period} is outside the school year {year} (September to June)"
                 return entry
             name = parts[3]
