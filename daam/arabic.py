@@ -98,15 +98,20 @@ def _join_compounds(words: list[str]) -> list[str]:
     return out[::-1]
 
 
-def normalise_name(text) -> str:
-    """The name in its normalised form (see the module docstring); '' for a missing value."""
+def folded_words(text) -> list[str]:
+    """The name's words with letters folded, before compounds are joined; [] for a missing value."""
     if text is None or (not isinstance(text, str) and pd.isna(text)):
-        return ""
+        return []
     text = unicodedata.normalize("NFKC", str(text)).casefold()
     text = unicodedata.normalize("NFD", text).translate(_TABLE)
     if not text.replace(" ", "").isalpha():  # the regex only when needed: most names are letters
         text = _NOT_LETTER_RE.sub(" ", text)
-    words = text.split()
+    return text.split()
+
+
+def normalise_name(text) -> str:
+    """The name in its normalised form (see the module docstring); '' for a missing value."""
+    words = folded_words(text)
     if not _JOINING.isdisjoint(words):
         words = _join_compounds(words)
     return " ".join(words)
