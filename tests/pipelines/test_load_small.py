@@ -371,6 +371,39 @@ def test_a_rescan_reads_only_new_or_changed_files(loaded: Path, small_landing: P
     assert _indicator(loaded, "school", SCHOOL_A, "canteen_meals_served", "2022-10") == 40
 
 
+def test_a_rescan_writes_only_the_inventory_rows_of_files_that_changed(loaded: Path, small_landing: Path,
+                                                                        tmp_path: Path):
+    """ops.landing_inventory is written as a difference (a nation's 200,000 rows rewritten at every
+    scan made its commit checkpoint the warehouse): a file unchanged keeps its row, time of first
+    sighting included; a changed, new or removed file's row follows the landing zone; and the
+    result equals the inventory of a warehouse that scanned the same zone from nothing."""
+    inventory = "select * from ops.landing_inventory order by file_path"
+    first = _q(loaded, inventory)
+    assert run_load(small_landing, loaded).ok
+    assert _q(loaded, inventory) == first  # scanned_at included: nothing was rewritten
+
+    changed, added = f"{YEAR}/canteen_meals/2022-10/{SCHOOL_A}.csv", f"{YEAR}/canteen_meals/2022-11/{SCHOOL_A}.csv"
+    removed = f"{YEAR}/boarding_grants/{SCHOOL_B}.csv"
+    assert changed in {r[0] for r in first} and removed in {r[0] for r in first}
+    write_files(small_landing, {changed: "beneficiaries,meal_days,meals_served\n3,18,41\n",
+                                added: "beneficiaries,meal_days,meals_served\n3,17,48\n"})
+    (small_landing / removed).unlink()
+    assert run_load(small_landing, loaded).ok
+    after = {r[0]: r for r in _q(loaded, inventory)}
+    before = {r[0]: r for r in first}
+    assert set(after) == set(before) - {removed} | {added}
+    assert {path for path in after if path in before and after[path] != before[path]} == {changed}
+    scanned = [c for (c,) in _q(loaded, "select column_name from information_schema.columns where "
+                                        "table_name = 'landing_inventory' order by ordinal_position")].index("scanned_at")
+    assert after[changed][scanned] > before[changed][scanned]
+
+    fresh = tmp_path / "fresh.duckdb"
+    assert run_load(small_landing, fresh).ok
+    without_time = "select * exclude (scanned_at) from ops.landing_inventory order by file_path"
+    assert _q(loaded, without_time) == _q(fresh, without_time)
+    assert len(after) == len(first) > 5
+
+
 def test_readers_folder_is_the_warehouses_own_and_goes_away(tmp_path: Path):
     from warehouse.build.raw import chunk_folder
 
