@@ -49,6 +49,9 @@ def _failure(result) -> str:
     for event in result.all_events:
         if event.is_step_failure:
             err = event.step_failure_data.error
+            # Dagster wraps what the step raised ("Error occurred while executing op ..."): say what it raised
+            while err is not None and err.cause is not None and "DagsterExecutionStepExecutionError" in err.cls_name:
+                err = err.cause
             return f"{event.step_key}: {err.message.strip() if err else 'failed'}"
     return "run failed"
 

@@ -149,13 +149,18 @@ def product_path(warehouse: str | Path, kind: str, code: str | None = None) -> P
 
 
 def build_products(warehouse: str | Path, provinces: list[str] | None = None,
-                   kinds: tuple[str, ...] = KINDS) -> ProductsReport:
+                   kinds: tuple[str, ...] = KINDS, report: ProductsReport | None = None) -> ProductsReport:
     """Build the products of `kinds` from the working `warehouse` (run when no load is writing it).
 
     By default: a province product per directorate with schools in the warehouse's referential, a
     region product per region of those, and the national product. `provinces` names directorates
     explicitly (a known directorate without data gets an empty but valid product; an unknown code
-    is a ProductError) and their regions."""
+    is a ProductError) and their regions.
+
+    The directorates' products are written and recorded first, then the suppression is computed
+    and the region and national products written: a failure of the suppression leaves the
+    directorates' own data published. `report`, when given, is filled as the build goes, so that a
+    caller catching a failure knows what was written."""
     started = time.perf_counter()
     settings = load_settings()
     if provinces is not None:
@@ -163,7 +168,7 @@ def build_products(warehouse: str | Path, provinces: list[str] | None = None,
         if unknown:
             raise ProductError(f"unknown directorate code(s) {', '.join(unknown)}: not in "
                                "configs/reference/provinces.csv")
-    report = ProductsReport()
+    report = report if report is not None else ProductsReport()
     con = _connect(warehouse)
     try:
         if provinces is None:
@@ -171,23 +176,35 @@ def build_products(warehouse: str | Path, provinces: list[str] | None = None,
                 "select distinct province_code from core.dim_school where province_code is not null").fetchall()
                 if r[0] in settings.provinces)
         regions = sorted({settings.provinces[p].region_code for p in provinces})
-        if {"region", "national"} & set(kinds):
+        columns = _share_once(con)
+        folder = products_dir(warehouse)
+        manifest = Manifest(folder)
+        if "province" in kinds:
+            known = _province_fingerprints(con, provinces, settings, columns)
+            _write_recorded(report, con, [("province", p) for p in provinces], warehouse, settings, None, columns,
+                            known, manifest)
+        # the national product first: the longest to fingerprint, it would otherwise end the build alone
+        upper = [(kind, code) for kind, code in [("national", None)] + [("region", r) for r in regions]
+                 if kind in kinds]
+        if upper:
             report.suppression = _suppressed_tables(con, warehouse)
             for name in ("published_indicators", "published_outlier"):
                 con.execute(f"create table {SHARED}.{name} as from {name}")
-        columns = _share_once(con)
-        units = [(kind, code) for kind, code in
-                 [("province", p) for p in provinces] + [("region", r) for r in regions] + [("national", None)]
-                 if kind in kinds]
-        k = report.suppression.get("k")
-        known = _province_fingerprints(con, provinces, settings, columns) if "province" in kinds else {}
-        folder = products_dir(warehouse)
-        report.products = _write_all(con, units, warehouse, settings, k, columns, known, Manifest(folder))
-        remember(folder, {p.path: p.made_from for p in report.products if p.made_from})
+            _write_recorded(report, con, upper, warehouse, settings, report.suppression.get("k"), columns, {},
+                            manifest)
     finally:
         con.close()
-    report.seconds = round(time.perf_counter() - started, 2)
+        report.seconds = round(time.perf_counter() - started, 2)
     return report
+
+
+def _write_recorded(report: ProductsReport, con: duckdb.DuckDBPyConnection, units: list[tuple[str, str | None]],
+                    warehouse: str | Path, settings, k: int | None, columns: dict[str, list[str]],
+                    known: dict[str, Inputs], manifest: Manifest) -> None:
+    """Write `units` (`_write_all`), add them to `report` and record what they were made from."""
+    written = _write_all(con, units, warehouse, settings, k, columns, known, manifest)
+    report.products = sorted(report.products + written, key=lambda p: (KINDS.index(p.kind), p.code))
+    remember(manifest.folder, {p.path: p.made_from for p in written if p.made_from})
 
 
 def _connect(warehouse: str | Path) -> duckdb.DuckDBPyConnection:

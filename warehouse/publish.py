@@ -44,6 +44,15 @@ s). Reading the source (already cached: the load just wrote it) into one aligned
 that straight to the disk takes 5 s, fsync included, and leaves the cache to the working file. Where
 the file system refuses direct writes (tmpfs), it falls back to `shutil.copyfile`.
 
+Work alongside the copy: the copy is disk-bound and the level products' build CPU-bound, so
+`publish(..., alongside=build)` runs the build while a thread writes the copy (nation, one corrected
+file: 17.3 s one after the other, 13.2 s side by side). The read-write connection is closed once
+the file is checkpointed, so the build can attach the file read-only (DuckDB refuses a second
+handle on a file within one process). Nothing then keeps another process from opening the file to
+write, which the contract below already forbids; should one do it all the same, the file's
+identity, size and times, or its write-ahead log, have changed after the copy, and the copy is not
+published.
+
 One snapshot is kept, no history: the previous one is replaced (and vanishes once its last reader
 closes it). Disk needed during a publish: the working file, the published file and the new copy.
 
@@ -63,6 +72,8 @@ import mmap
 import os
 import shutil
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -85,12 +96,16 @@ def published_path(warehouse: str | Path) -> Path:
     return warehouse.with_name(f"{stem}{PUBLISHED}{suffix}")
 
 
-def publish(warehouse: str | Path, lock_timeout: float = 120.0) -> Path:
+def publish(warehouse: str | Path, lock_timeout: float = 120.0, alongside: Callable[[], object] | None = None) -> Path:
     """Copy the working `warehouse` to its published snapshot, atomically; return the snapshot's path.
 
     Call it only when no load is writing the warehouse (see the module's contract). Waits up to
     `lock_timeout` seconds for another process to release the file, then raises the lock error.
-    On any failure the previous snapshot stays published and no temporary file is left."""
+    On any failure the previous snapshot stays published and no temporary file is left.
+
+    `alongside`: work that only reads the warehouse (the level products), run while the copy is
+    written; see "Work alongside the copy" in the module's docstring. Its exception, if any, is
+    raised once the snapshot is published."""
     warehouse = Path(warehouse)
     if not warehouse.is_file():
         raise FileNotFoundError(f"warehouse {warehouse} does not exist: nothing to publish")
@@ -101,15 +116,62 @@ def publish(warehouse: str | Path, lock_timeout: float = 120.0) -> Path:
         try:
             con.execute("checkpoint")
             expected = _table_rows(con)
-            copy_file(warehouse, tmp)
+            if alongside is None:
+                copy_file(warehouse, tmp)
         finally:
             con.close()
-        _check_copy(tmp, expected)
-        swap_in(tmp, target, 0o400)
+        failed = None
+        if alongside is None:
+            _check_and_swap(tmp, target, expected)
+        else:
+            failed = _copy_alongside(warehouse, tmp, target, expected, alongside)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    if failed is not None:
+        raise failed
     return target
+
+
+def _copy_alongside(warehouse: Path, tmp: Path, target: Path, expected: dict,
+                    work: Callable[[], object]) -> Exception | None:
+    """Copy and publish on a thread while `work` runs on this one; return `work`'s exception, if any."""
+    before = _file_state(warehouse)
+    failed = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="daam-publish-copy") as pool:
+        copying = pool.submit(_copy_unchanged, warehouse, tmp, target, expected, before)
+        try:
+            work()
+        except Exception as exc:  # noqa: BLE001 - the snapshot is still worth publishing: raised after it
+            failed = exc
+        copying.result()
+    return failed
+
+
+def _copy_unchanged(warehouse: Path, tmp: Path, target: Path, expected: dict, before: tuple) -> None:
+    """Copy `warehouse`, then check that it was not written meanwhile (the copy could then be torn)
+    and publish the copy: on the copy's thread, while the work alongside goes on."""
+    copy_file(warehouse, tmp)
+    if _file_state(warehouse) != before:
+        raise PublishError(f"{warehouse} was written while it was being copied (a load started during the "
+                           "publish?): not published; publish again once no load is writing")
+    _check_and_swap(tmp, target, expected)
+
+
+def _check_and_swap(tmp: Path, target: Path, expected: dict) -> None:
+    _check_copy(tmp, expected)
+    swap_in(tmp, target, 0o400)
+
+
+def _file_state(path: Path) -> tuple:
+    """What changes when DuckDB writes the file itself (a checkpoint), and the size of the write-ahead
+    log beside it (commits not yet in the file), None when there is none."""
+    st = path.stat()
+    try:
+        wal = os.stat(f"{path}.wal").st_size
+    except FileNotFoundError:
+        wal = None
+    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, wal
 
 
 def copy_file(source: Path, target: Path, chunk: int = 16 << 20) -> None:

@@ -168,6 +168,74 @@ def test_a_copy_that_does_not_match_is_not_published(tmp_path: Path, monkeypatch
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other.duckdb", "w.duckdb", "w.published.duckdb"]
 
 
+def test_work_alongside_the_copy_reads_the_warehouse_while_it_is_copied(tmp_path: Path, monkeypatch):
+    db = tmp_path / "w.duckdb"
+    _make(db, 1)
+    pub = publish(db)
+    _make(db, 2)
+    events = []
+    copying, read = threading.Event(), threading.Event()
+
+    def slow_copy(src, dst):  # the copy is not over until the work has read: one after the other would hang
+        copying.set()
+        events.append(("work done before the copy", read.wait(10)))
+        shutil.copyfile(src, dst)
+
+    def read_it():  # the level products attach the working file read-only, in this process
+        assert copying.wait(10)
+        with duckdb.connect() as con:
+            con.execute(f"attach '{db}' as w (read_only)")
+            events.append(("read", con.execute("select v from w.t").fetchone()[0]))
+        read.set()
+
+    monkeypatch.setattr(publish_module, "copy_file", slow_copy)
+    assert publish(db, alongside=read_it) == pub
+    assert sorted(events) == [("read", 2), ("work done before the copy", True)]
+    with duckdb.connect(str(pub), read_only=True) as con:
+        assert _value(con) == 2
+
+
+def test_a_failing_work_alongside_is_raised_once_the_snapshot_is_published(tmp_path: Path):
+    db = tmp_path / "w.duckdb"
+    _make(db, 1)
+    pub = publish(db)
+    _make(db, 2)
+
+    def fails():
+        raise RuntimeError("the products could not be built")
+
+    with pytest.raises(RuntimeError, match="products could not be built"):
+        publish(db, alongside=fails)
+    with duckdb.connect(str(pub), read_only=True) as con:
+        assert _value(con) == 2  # the engineers' copy is published all the same
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb", "w.published.duckdb"]
+
+
+def test_a_warehouse_written_while_it_is_copied_is_not_published(tmp_path: Path, monkeypatch):
+    db = tmp_path / "w.duckdb"
+    _make(db, 1)
+    pub = publish(db)
+    _make(db, 2)
+    written = threading.Event()
+
+    def copy_during_the_write(src, dst):
+        shutil.copyfile(src, dst)  # the copy is half written...
+        assert written.wait(10)  # ...when the write lands
+
+    def write():
+        # Against the contract, another writer gets in once the checkpointed file is closed: its
+        # commit reaches the file (a checkpoint when its connection closes) while the copy is made.
+        _make(db, 3)
+        written.set()
+
+    monkeypatch.setattr(publish_module, "copy_file", copy_during_the_write)
+    with pytest.raises(PublishError, match="was written while it was being copied"):
+        publish(db, alongside=write)
+    with duckdb.connect(str(pub), read_only=True) as con:
+        assert _value(con) == 1  # the previous snapshot stays
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb", "w.published.duckdb"]
+
+
 @pytest.mark.parametrize("size", [0, 1, 4095, 4096, 4097, 3 * 8192, 3 * 8192 + 5])
 def test_copy_file_copies_every_byte_whatever_the_size(tmp_path: Path, size: int):
     source, target = tmp_path / "source", tmp_path / "target"

@@ -272,3 +272,49 @@ def test_a_publish_and_the_site_read_what_products_were_made_from_in_the_manifes
     with duckdb.connect(str(a), read_only=True) as con:
         assert con.execute("select code from ops.product").fetchall() == [(PROVINCES[0],)]
     assert (folder / MANIFEST).stat().st_mode & 0o777 == 0o600
+
+
+def test_a_failed_suppression_leaves_the_directorates_and_the_engineers_copy_published(site, tmp_path, monkeypatch):
+    """One publish step copies the warehouse for the engineers and builds the products meanwhile
+    (assets/publish.py). The directorates' products are written before the suppression is computed:
+    when it fails, they and the engineers' copy are published all the same, and recorded as
+    materialised; the region and national products stay as they were and the step fails."""
+    from dagster import DagsterInstance
+
+    from pipelines.definitions import build_definitions
+    from pipelines.load import _failure
+    from warehouse import products
+    from warehouse.publish import published_path
+
+    shutil.copytree(site.warehouse.parent, tmp_path / "data", ignore=shutil.ignore_patterns("site", "*.wal"))
+    warehouse = tmp_path / "data" / site.warehouse.name
+    paths = {k: product_path(warehouse, *k) for k in
+             [("province", PROVINCES[0]), ("province", PROVINCES[1]), ("region", REGION)]}
+    paths["national", None] = product_path(warehouse, "national")
+    before = {k: _digest(p) for k, p in paths.items()}
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("update mart.indicators set value = value + 7 where geo_level = 'province' and geo_code = ? "
+                    "and indicator = 'enrolled_pupils'", [PROVINCES[1]])
+        changed = con.execute("select sum(value) from mart.indicators where geo_level = 'province' "
+                              "and indicator = 'enrolled_pupils'").fetchone()[0]
+
+    def broken(con, warehouse):
+        raise RuntimeError("the suppression broke")
+
+    monkeypatch.setattr(products, "_suppressed_tables", broken)
+    result = build_definitions(None, str(warehouse)).resolve_job_def("publish_snapshot").execute_in_process(
+        instance=DagsterInstance.ephemeral(), raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "the suppression broke" in failure.step_failure_data.error.to_string()
+    assert _failure(result) == "published: RuntimeError: the suppression broke"  # what `daam load` says, unwrapped
+    materialised = {"/".join(e.asset_key.path) for e in result.get_asset_materialization_events()}
+    assert {"ops/published_snapshot", "published/province_products"} <= materialised
+    assert not materialised & {"published/region_products", "published/national_product"}
+    after = {k: _digest(p) for k, p in paths.items()}
+    assert after["province", PROVINCES[1]] != before["province", PROVINCES[1]]  # rewritten
+    assert [after[k] == before[k] for k in (("province", PROVINCES[0]), ("region", REGION), ("national", None))] \
+        == [True, True, True]
+    with duckdb.connect(str(published_path(warehouse)), read_only=True) as con:
+        assert con.execute("select sum(value) from mart.indicators where geo_level = 'province' "
+                           "and indicator = 'enrolled_pupils'").fetchone()[0] == changed
