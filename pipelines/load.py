@@ -134,8 +134,10 @@ def run_monitoring(warehouse: str | Path, landing: str | Path | None = None, qui
 
 
 def _publish(report: LoadReport, defs, instance: DagsterInstance, run_config: dict, warehouse: Path | str) -> None:
-    """Run the `publish_snapshot` job: the drift of the signed units, the engineers' read copy, then
-    the directorate, region and national products. A failure leaves the previous files published and is reported."""
+    """Run the `publish_snapshot` job: the drift of the signed units, the engineers' read copy and,
+    built meanwhile, the directorate, region and national products, then the site. A failure is
+    reported; what it stopped keeps its previous files (a failed suppression leaves the region and
+    national products as they were, the directorates' and the copy published)."""
     result = defs.resolve_job_def("publish_snapshot").execute_in_process(
         instance=instance, raise_on_error=False, run_config=run_config)
     if not result.success:
