@@ -38,7 +38,7 @@ from typing import NamedTuple
 import duckdb
 
 from warehouse.partition_digest import digested, stored
-from warehouse.registry import Model
+from warehouse.registry import Model, registry
 
 # A province-product model's rows -> the directorates whose product holds them: (a relation of
 # (key..., code) pairs, the join condition with the model's row `t`). The directorates asked for
@@ -119,7 +119,8 @@ def from_inputs(con: duckdb.DuckDBPyConnection, model: Model, codes: list[str], 
     """directorate code -> (rows, digest) of the view `model` (one of FROM_INPUTS, read from
     `source`) for each of `codes`: its row count, and a digest of its definition, the secret, and
     its deps' rows of that directorate: their `parts` (code -> model -> part) where the product
-    holds them, else a digest of their whole rows."""
+    holds them, else the count and sum of hashes of their whole rows (added up from the partition
+    digests when they account for the table, as they do for the staged rows)."""
     in_codes = "province_code in (select unnest($codes::varchar[]))"
     rows = dict(con.execute(f"select province_code, count(*) from {source} where {in_codes} group by all",
                             {"codes": codes}).fetchall())
@@ -133,9 +134,11 @@ def from_inputs(con: duckdb.DuckDBPyConnection, model: Model, codes: list[str], 
             for code in codes:
                 deps[code].append(parts[code][dep])
             continue
-        whole = {code: (n, digest) for code, n, digest in con.execute(
-            f"select t.province_code, count(*), sum(hash(t)::hugeint) from (select * from {dep}) t "
-            f"where t.{in_codes} group by all", {"codes": codes}).fetchall()}
+        whole = stored(con, registry()[dep], codes)  # the staged rows are digested as they are written
+        if whole is None:
+            whole = {code: (n, digest) for code, n, digest in con.execute(
+                f"select t.province_code, count(*), sum(hash(t)::hugeint) from (select * from {dep}) t "
+                f"where t.{in_codes} group by all", {"codes": codes}).fetchall()}
         for code in codes:
             deps[code].append(f"{dep}|{whole.get(code, (0, None))}")
     return {code: (rows.get(code, 0), hashlib.sha256("\n".join([*made_of, *deps[code]]).encode()).hexdigest())

@@ -145,7 +145,7 @@ def test_the_listing_fingerprinted_from_its_inputs_follows_them_and_the_secret(s
     (other pupil keys) must change them all."""
     from daam.config import load_settings
     from daam.secret import SECRET_ENV, create_secret
-    from warehouse import products
+    from warehouse import partition_digest, products
 
     shutil.copytree(site.warehouse.parent, tmp_path / "data", ignore=shutil.ignore_patterns("site", "*.wal"))
     warehouse = tmp_path / "data" / site.warehouse.name
@@ -170,6 +170,10 @@ def test_the_listing_fingerprinted_from_its_inputs_follows_them_and_the_secret(s
         con.execute("update staging.students set massar_code = 'Z' || massar_code where massar_code = (select "
                     "min(massar_code) from staging.students where province_code = ? and not is_quarantined "
                     "and not is_duplicate_copy)", [b])
+        # as staging's writer does after writing a partition's rows (warehouse/partition_digest.py)
+        for year, in con.execute("select distinct school_year from staging.students where province_code = ?",
+                                 [b]).fetchall():
+            partition_digest.record(con, registry()["staging.students"], year, b)
     assert before[b][0] == count > 0
     after = listing()
     assert after[a] == before[a]
@@ -196,8 +200,11 @@ def test_partition_digests_are_the_sums_of_their_rows_and_are_set_aside_when_the
     warehouse = tmp_path / "data" / site.warehouse.name
     a, b = PROVINCES
     codes = [a, b, "112"]
-    models = [m for m in registry().models.values() if partition_digest.digested(m)]
-    assert {"core.fct_attendance", "core.fct_tayssir_month", "mart.tayssir_reconciliation"} <= {m.name for m in models}
+    # the partitioned facts and marts, and the staged rows (digested by staging's writer)
+    models = [m for m in registry().models.values()
+              if partition_digest.digested(m) or (m.schema == "staging" and m.name != "staging.schools")]
+    assert {"core.fct_attendance", "core.fct_tayssir_month", "mart.tayssir_reconciliation", "staging.students",
+            "staging.attendance"} <= {m.name for m in models}
     con = products._connect(warehouse)
     try:
         con.execute("create temp table codes as select unnest($c::varchar[]) as code", {"c": codes})

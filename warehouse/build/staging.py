@@ -39,6 +39,7 @@ from warehouse.build import Built, Scope
 from warehouse.checks import CheckOutcome, CheckResult, run_checks
 from warehouse.db import log_step, transaction
 from warehouse.fingerprint import code_fingerprint
+from warehouse.partition_digest import record as record_digest
 from warehouse.registry import LINEAGE, STAGING_TYPES, registry
 from warehouse.schema import SQL
 
@@ -228,6 +229,8 @@ def stage_record_type(con: duckdb.DuckDBPyConnection, settings: Settings, record
         SQL.run(con, "staging/delete_files.sql", {**params, "files": files}, table=f"staging.{record_type}")
     take_raw(con, record_type, params["year"], params["province"], files)
     issues = stage_rows(con, spec, settings, params["year"], params["province"])
+    # the staged rows' digest, for the products' fingerprints (warehouse/partition_digest.py)
+    record_digest(con, registry()[f"staging.{record_type}"], params["year"], params["province"])
     merge_issues(con, issues, record_type, params["year"], params["province"], files)
     update_manifest_counts(con, record_type, params["year"], params["province"])
     drop_work_tables(con)
