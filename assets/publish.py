@@ -26,6 +26,16 @@ TAGS = {JOB_TAG: "publish_snapshot"}
 SUPPRESSION_METADATA = ("k", "cells", "primary", "complementary", "derived", "audited", "audit_min_width",
                         "outliers_suppressed", "seconds_audit", "audit_components_reused")
 ASSET = {"province": "province_products", "region": "region_products", "national": "national_product"}
+PRODUCTS = {
+    "province": "One file per directorate, published/province/<code>.duckdb: that directorate's rows of every model "
+                "whose audience names `province`, personal data included (the directorate runs the Tayssir lists "
+                "and calls its schools); no other directorate's row, no raw or staging schema.",
+    "region": "One file per region (AREF), published/region/<code>.duckdb: aggregates of its directorates and "
+              "schools only (no pupil-level table, no personal data, no pupil or guardian key), small pupil counts "
+              "suppressed (configs/suppression.yaml) with the national pattern, audited.",
+    "national": "published/national.duckdb, the centre's: aggregates of every region, directorate and school, "
+                "suppressed and audited like the region products.",
+}
 SNAPSHOT = key("ops/published_snapshot")
 
 
@@ -36,22 +46,8 @@ SNAPSHOT = key("ops/published_snapshot")
                   description="<name>.published.duckdb, the engineers' copy of the whole warehouse, swapped in "
                               "atomically once no load is writing: readers opening that file (read-only) always "
                               "see a complete load, never a lock error nor half a partition."),
-        AssetSpec(key("published/province_products"), group_name="published", kinds={"duckdb"}, tags=TAGS,
-                  deps=[SNAPSHOT],
-                  description="One file per directorate, published/province/<code>.duckdb: that directorate's "
-                              "rows of every model whose audience names `province`, personal data included (the "
-                              "directorate runs the Tayssir lists and calls its schools); no other directorate's "
-                              "row, no raw or staging schema."),
-        AssetSpec(key("published/region_products"), group_name="published", kinds={"duckdb"}, tags=TAGS,
-                  deps=[SNAPSHOT],
-                  description="One file per region (AREF), published/region/<code>.duckdb: aggregates of its "
-                              "directorates and schools only (no pupil-level table, no personal data, no pupil or "
-                              "guardian key), small pupil counts suppressed (configs/suppression.yaml) with the "
-                              "national pattern, audited."),
-        AssetSpec(key("published/national_product"), group_name="published", kinds={"duckdb"}, tags=TAGS,
-                  deps=[SNAPSHOT],
-                  description="published/national.duckdb, the centre's: aggregates of every region, directorate "
-                              "and school, suppressed and audited like the region products."),
+        *[AssetSpec(key(f"published/{ASSET[kind]}"), group_name="published", kinds={"duckdb"}, tags=TAGS,
+                    deps=[SNAPSHOT], description=PRODUCTS[kind]) for kind in KINDS],
     ],
     can_subset=False, pool="duckdb_writer")
 def published(context: AssetExecutionContext, warehouse: Warehouse):

@@ -12,12 +12,13 @@ the 82 directorates) although one partition had changed.
 after the partition's insert and in the same transaction, so a digest is never newer or older than
 its rows; and in staging's writer (`stage_record_type`, warehouse/build/staging.py) for the staged
 rows of each record type, which no product holds but core.pupil_listing's fingerprint reads
-(staging.students: 0.7 s of hashing 7 M roster rows at every publish of a nation). `stored` gives them back only when they account for the whole table (the partitions' row
-counts add up to the table's, and every digest was taken with the table's current columns); else
-the caller hashes the rows as before, e.g. in a warehouse loaded before digests existed.
+(staging.students: 0.7 s of hashing 7 M roster rows at every publish of a nation). `stored` gives
+them back only when they account for the whole table (the partitions' row counts add up to the
+table's, and every digest was taken with the table's current columns); else the caller hashes the
+rows as before, e.g. in a warehouse loaded before digests existed.
 
-What the digests cannot see: a statement that changes these tables' rows outside `materialize`
-and keeps their number (an `UPDATE` typed by hand). daam has none; after one, delete the model's
+What the digests cannot see: a statement that changes these tables' rows outside those two
+writers and keeps their number (an `UPDATE` typed by hand). daam has none; after one, delete the model's
 rows of ops.partition_digest and the next publish hashes the table again.
 """
 
