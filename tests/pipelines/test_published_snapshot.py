@@ -67,6 +67,15 @@ def _value(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("select v from t").fetchone()[0]
 
 
+def _published_then_changed(tmp_path: Path) -> tuple[Path, Path]:
+    """A warehouse w.duckdb whose table t says 1 in its published snapshot and 2 in the working file."""
+    db = tmp_path / "w.duckdb"
+    _make(db, 1)
+    pub = publish(db)
+    _make(db, 2)
+    return db, pub
+
+
 def _hold_open(db: Path, read_only: bool) -> subprocess.Popen:
     """Another process holding `db` open until its stdin closes; returns once it holds it."""
     code = ("import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == '1'); "
@@ -120,10 +129,7 @@ def test_publish_swaps_atomically_and_open_readers_keep_their_snapshot(tmp_path:
 
 
 def test_publish_waits_for_a_writer_and_leaves_the_snapshot_alone_when_it_cannot(tmp_path: Path):
-    db = tmp_path / "w.duckdb"
-    _make(db, 1)
-    pub = publish(db)
-    _make(db, 2)
+    db, pub = _published_then_changed(tmp_path)
     writer = _hold_open(db, read_only=False)
     try:
         with pytest.raises(duckdb.IOException, match="lock"):
@@ -169,10 +175,7 @@ def test_a_copy_that_does_not_match_is_not_published(tmp_path: Path, monkeypatch
 
 
 def test_work_alongside_the_copy_reads_the_warehouse_while_it_is_copied(tmp_path: Path, monkeypatch):
-    db = tmp_path / "w.duckdb"
-    _make(db, 1)
-    pub = publish(db)
-    _make(db, 2)
+    db, pub = _published_then_changed(tmp_path)
     events = []
     copying, read = threading.Event(), threading.Event()
 
@@ -196,10 +199,7 @@ def test_work_alongside_the_copy_reads_the_warehouse_while_it_is_copied(tmp_path
 
 
 def test_a_failing_work_alongside_is_raised_once_the_snapshot_is_published(tmp_path: Path):
-    db = tmp_path / "w.duckdb"
-    _make(db, 1)
-    pub = publish(db)
-    _make(db, 2)
+    db, pub = _published_then_changed(tmp_path)
 
     def fails():
         raise RuntimeError("the products could not be built")
@@ -212,10 +212,7 @@ def test_a_failing_work_alongside_is_raised_once_the_snapshot_is_published(tmp_p
 
 
 def test_a_warehouse_written_while_it_is_copied_is_not_published(tmp_path: Path, monkeypatch):
-    db = tmp_path / "w.duckdb"
-    _make(db, 1)
-    pub = publish(db)
-    _make(db, 2)
+    db, pub = _published_then_changed(tmp_path)
     written = threading.Event()
 
     def copy_during_the_write(src, dst):
