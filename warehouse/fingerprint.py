@@ -33,9 +33,11 @@ def code_fingerprint() -> str:
     return h.hexdigest()
 
 
-def partition_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
-    """(school_year, province_code) -> fingerprint of its inputs, for every placed partition."""
-    rows = SQL.query(con, "ops/partition_fingerprints.sql").fetchall()
+def partition_fingerprints(con: duckdb.DuckDBPyConnection, school_year: str | None = None,
+                           province: str | None = None) -> dict[tuple[str, str], str]:
+    """(school_year, province_code) -> fingerprint of its inputs, for every placed partition (only
+    those of `school_year` and `province` when given)."""
+    rows = SQL.query(con, "ops/partition_fingerprints.sql", {"year": school_year, "province": province}).fetchall()
     code = code_fingerprint()
     return {(y, p): hashlib.sha256(f"{f}|{code}".encode()).hexdigest() for y, p, f in rows}
 

@@ -408,3 +408,19 @@ def test_absence_outliers_equal_an_independent_computation(run, monkeypatch):
     assert len(expected) > 0
     assert set(found) == set(expected)
     assert all(abs(found[k] - expected[k]) < 1e-6 for k in expected)
+
+
+def test_each_partition_records_the_fingerprint_the_next_load_compares(run):
+    """The mart records its own partition's fingerprint (scoped to it); `daam load` compares them
+    with those of the whole inventory: they must be the same hashes, or every rerun reloads."""
+    from warehouse.fingerprint import partition_fingerprints
+
+    _, db = run
+    with duckdb.connect(str(db), read_only=True) as con:
+        every = partition_fingerprints(con)
+        recorded = {(y, p): f for y, p, f in con.execute(
+            "select school_year, province_code, input_fingerprint from ops.partition_load").fetchall()}
+        alone = {key: partition_fingerprints(con, *key) for key in every}
+    assert len(every) >= 2 and {y for y, _ in every} == set(YEARS)
+    assert recorded == every
+    assert alone == {key: {key: f} for key, f in every.items()}

@@ -56,7 +56,8 @@ def build(con: duckdb.DuckDBPyConnection, scope: Scope, run_id: str) -> Built:
     committed = all(c.passed for c in checks if c.blocking)
     con.execute("commit" if committed else "rollback")
     if committed:
-        fingerprint = partition_fingerprints(con).get((scope.school_year, scope.province))
+        fingerprint = partition_fingerprints(con, scope.school_year, scope.province).get(
+            (scope.school_year, scope.province))
         if fingerprint:
             record_loaded(con, scope.school_year, scope.province, fingerprint, run_id)
     failed = "; ".join(f"{c.name}: {c.outcome.metadata}" for c in checks if not c.passed)
