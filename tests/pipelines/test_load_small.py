@@ -249,6 +249,28 @@ def test_reading_in_batches_gives_the_same_result(small_landing: Path, tmp_path:
     assert _indicator(batched, "school", SCHOOL_A, "tayssir_compliant_pupils", "2022-11") == 2
 
 
+def test_a_readers_rows_are_written_as_text_even_in_a_column_empty_in_the_batch(tmp_path: Path):
+    """The readers hand their rows over as Parquet: a column with no value in a batch (a file
+    without it) is still text there, never a type DuckDB guessed from the batch."""
+    from warehouse.build import raw
+
+    parts = [{"file_path": ["a.csv", "a.csv"], "file_version": [1, 1], "row_number": [2, 3],
+              "massar_code": [None, None], "school_days": ["20", None]},
+             {"file_path": ["b.csv"], "file_version": [2], "row_number": [2], "massar_code": [None],
+              "school_days": ["٢١"]}]
+    frame = raw._raw_frame(parts)
+    target = tmp_path / "batch.parquet"
+    with duckdb.connect() as con:
+        con.register("chunk", frame)
+        con.execute(f"copy (select {raw._typed(frame.columns)} from chunk) to '{target}' (format parquet)")
+        types = dict(con.execute(f"select name, type from parquet_schema('{target}') where num_children is null")
+                     .fetchall())
+        rows = con.execute(f"select * from '{target}'").fetchall()
+    assert types == {"file_path": "BYTE_ARRAY", "file_version": "INT64", "row_number": "INT64",
+                     "massar_code": "BYTE_ARRAY", "school_days": "BYTE_ARRAY"}
+    assert rows == [("a.csv", 1, 2, None, "20"), ("a.csv", 1, 3, None, None), ("b.csv", 2, 2, None, "٢١")]
+
+
 ATTENDANCE_B = "massar_code,unjustified_absence_days\nJ130245871,0\nJ130245872,4\nJ888888888,0\n"
 
 

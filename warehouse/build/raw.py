@@ -10,6 +10,7 @@ as a `duplicate` and not loaded twice. Every refused or unreadable file is recor
 from __future__ import annotations
 
 import glob
+import itertools
 import os
 import shutil
 import tempfile
@@ -29,7 +30,7 @@ from daam.config import PERIOD_RECORD_TYPES, Settings, load_settings
 from daam.landing.inventory import safe_path
 from daam.landing.reader import ReadResult, read_file
 from daam.progress import emit
-from daam.sqlfiles import registered
+from daam.sqlfiles import quote_identifier, registered
 from warehouse.build import Built, Scope, read_ahead
 from warehouse.build.workers import local_db, worker_pool
 from warehouse.db import log_step, transaction
@@ -116,9 +117,10 @@ def _read_chunk(args: tuple[list[tuple[str, dict]], str]) -> ChunkRead:
     for record_type, parts in tables.items():
         target = Path(folder) / f"{uuid.uuid4().hex}.parquet"
         con = local_db()
-        con.register("chunk", _raw_frame(parts))
+        frame = _raw_frame(parts)
+        con.register("chunk", frame)
         try:
-            con.execute(f"copy (select * from chunk) to '{_quoted(target)}' (format parquet)")
+            con.execute(f"copy (select {_typed(frame.columns)} from chunk) to '{_quoted(target)}' (format parquet)")
         finally:
             con.unregister("chunk")
         parquet[record_type] = str(target)
@@ -354,12 +356,24 @@ def _raw_rows(table: dict[str, list], n: int, entry: dict, settings: Settings) -
     return out
 
 
+_INTEGER_COLUMNS = ("file_version", "row_number")
+
+
 def _raw_frame(parts: list[dict[str, list]]) -> pd.DataFrame:
-    """One batch of files' rows as a DataFrame: every column text but the file version and row
-    number, so that DuckDB never guesses a column's type from the values of a batch."""
-    columns = {c: [v for part in parts for v in part[c]] for c in parts[0]}
-    return pd.DataFrame({c: pd.Series(v, dtype="int64" if c in ("file_version", "row_number") else "string")
-                         for c, v in columns.items()})
+    """One batch of files' rows as a DataFrame: the file version and row number as integers, every
+    other column the Python texts (or None) the reader gave, as objects; `_typed` makes them text."""
+    return pd.DataFrame({c: pd.Series(list(itertools.chain.from_iterable(part[c] for part in parts)),
+                                      dtype="int64" if c in _INTEGER_COLUMNS else object)
+                         for c in parts[0]})
+
+
+def _typed(columns) -> str:
+    """The select list of a `_raw_frame`: its text columns cast to VARCHAR, so that DuckDB never
+    keeps a type it guessed from a batch's values (a column empty in the batch is NULL-typed).
+    Objects, not pandas' string dtype, which checks every value as it is built: 30 % of the
+    frame's cost, a tenth of a reader's."""
+    return ", ".join(quote_identifier(c) if c in _INTEGER_COLUMNS else f"{quote_identifier(c)}::varchar as {quote_identifier(c)}"
+                     for c in columns)
 
 
 def _write_manifest(con: duckdb.DuckDBPyConnection, manifest: pd.DataFrame) -> None:
