@@ -258,11 +258,9 @@ def test_a_readers_rows_are_written_as_text_even_in_a_column_empty_in_the_batch(
               "massar_code": [None, None], "school_days": ["20", None]},
              {"file_path": ["b.csv"], "file_version": [2], "row_number": [2], "massar_code": [None],
               "school_days": ["٢١"]}]
-    frame = raw._raw_frame(parts)
     target = tmp_path / "batch.parquet"
     with duckdb.connect() as con:
-        con.register("chunk", frame)
-        con.execute(f"copy (select {raw._typed(frame.columns)} from chunk) to '{target}' (format parquet)")
+        raw.write_parquet(con, parts, target)
         types = dict(con.execute(f"select name, type from parquet_schema('{target}') where num_children is null")
                      .fetchall())
         rows = con.execute(f"select * from '{target}'").fetchall()

@@ -116,15 +116,20 @@ def _read_chunk(args: tuple[list[tuple[str, dict]], str]) -> ChunkRead:
     parquet = {}
     for record_type, parts in tables.items():
         target = Path(folder) / f"{uuid.uuid4().hex}.parquet"
-        con = local_db()
-        frame = _raw_frame(parts)
-        con.register("chunk", frame)
-        try:
-            con.execute(f"copy (select {_typed(frame.columns)} from chunk) to '{_quoted(target)}' (format parquet)")
-        finally:
-            con.unregister("chunk")
+        write_parquet(local_db(), parts, target)
         parquet[record_type] = str(target)
     return ChunkRead(reads, parquet)
+
+
+def write_parquet(con: duckdb.DuckDBPyConnection, parts: list[dict[str, list]], target: Path) -> None:
+    """Write the rows of a batch of files (`_raw_rows` of each) to the Parquet file `target`: the
+    file version and row number as integers, every other column as text."""
+    frame = _raw_frame(parts)
+    con.register("chunk", frame)
+    try:
+        con.execute(f"copy (select {_typed(frame.columns)} from chunk) to '{_quoted(target)}' (format parquet)")
+    finally:
+        con.unregister("chunk")
 
 
 def _quoted(path: Path) -> str:
@@ -360,8 +365,9 @@ _INTEGER_COLUMNS = ("file_version", "row_number")
 
 
 def _raw_frame(parts: list[dict[str, list]]) -> pd.DataFrame:
-    """One batch of files' rows as a DataFrame: the file version and row number as integers, every
-    other column the Python texts (or None) the reader gave, as objects; `_typed` makes them text."""
+    """One batch of files' rows as a DataFrame (`write_parquet`): the file version and row number as
+    integers, every other column the Python texts (or None) the reader gave, as objects; `_typed`
+    makes them text."""
     return pd.DataFrame({c: pd.Series(list(itertools.chain.from_iterable(part[c] for part in parts)),
                                       dtype="int64" if c in _INTEGER_COLUMNS else object)
                          for c in parts[0]})
