@@ -27,7 +27,9 @@ __all__ = [
     "is_number",
     "map_vocabulary",
     "normalise_code",
+    "normalise_code_text",
     "parse_dates",
+    "parse_level",
     "parse_levels",
     "parse_months",
     "parse_school_year",
@@ -360,10 +362,21 @@ def normalise_code(s: pd.Series) -> pd.Series:
     return _on_uniques(s, _normalise_code)
 
 
+_CODE_DROP = f"[\\s{_INVISIBLE}]+"  # spaces and invisible marks, wherever they are in a code
+_CODE_DROP_RE = re.compile(_CODE_DROP)
+
+
 def _normalise_code(s: pd.Series) -> pd.Series:
     x = s.str.normalize("NFKC").str.translate(_DIGITS)
-    x = x.str.replace(f"[\\s{_INVISIBLE}]+", "", regex=True).str.upper()
+    x = x.str.replace(_CODE_DROP, "", regex=True).str.upper()
     return x.mask(x == "")
+
+
+def normalise_code_text(text: str) -> str | None:
+    """`normalise_code` of one value (a preamble's school code), without building a Series: in a
+    reader, once per file, pandas' own cost was most of the call."""
+    code = _CODE_DROP_RE.sub("", unicodedata.normalize("NFKC", text).translate(_DIGITS)).upper()
+    return code or None
 
 
 # --- vocabularies -----------------------------------------------------------------------------
@@ -427,19 +440,20 @@ def parse_levels(s: pd.Series, settings: Settings | None = None) -> pd.Series:
     `class_name_patterns` of configs/levels.yaml (`1APIC-3`→1AC, `2AP-1`→2AP, `TCSF-2`→TC,
     `2BACSPF-1`→2BAC). Missing when neither recognises the value."""
     settings = settings or load_settings()
+    return _map_unique(s, lambda text: parse_level(text, settings))
+
+
+def parse_level(text: str, settings: Settings) -> str | None:
+    """`parse_levels` of one value (a sheet name, a preamble's class), without building a Series:
+    a reader asks it of every sheet, where pandas' own cost was most of the call."""
+    f = fold(text)
     mapping = vocabulary_map("level", settings)
-    patterns = _class_patterns(settings)
-
-    def one(text: str) -> str | None:
-        f = fold(text)
-        if f in mapping:
-            return mapping[f]
-        code = f.upper()
-        for pattern, template in patterns:
-            m = pattern.search(code)
-            if m:
-                level = template.replace("{n}", m.group(1)) if "{n}" in template else template
-                return level if level in settings.levels else None
-        return None
-
-    return _map_unique(s, one)
+    if f in mapping:
+        return mapping[f]
+    code = f.upper()
+    for pattern, template in _class_patterns(settings):
+        m = pattern.search(code)
+        if m:
+            level = template.replace("{n}", m.group(1)) if "{n}" in template else template
+            return level if level in settings.levels else None
+    return None

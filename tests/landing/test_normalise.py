@@ -19,7 +19,9 @@ from daam.landing.normalise import (
     is_number,
     map_vocabulary,
     normalise_code,
+    normalise_code_text,
     parse_dates,
+    parse_level,
     parse_levels,
     parse_months,
     parse_school_year,
@@ -152,6 +154,8 @@ def test_vocabulary_map_is_cached_and_folded() -> None:
 )
 def test_parse_levels(text: str | None, level: str | None) -> None:
     assert values(parse_levels(pd.Series([text], dtype=object), SETTINGS)) == [level]
+    if text is not None:  # the one-value form a reader asks of each sheet name
+        assert parse_level(text, SETTINGS) == level
 
 
 def test_every_level_label_of_levels_yaml_is_recognised() -> None:
@@ -203,6 +207,8 @@ def test_to_number(text: str | None, number: float | None) -> None:
 def test_normalise_code() -> None:
     s = pd.Series([" j130245871 ", "١٦٦٩٨z", "S 123 456", "\u200fAB12345", "", None])
     assert values(normalise_code(s)) == ["J130245871", "16698Z", "S123456", "AB12345", None, None]
+    assert [normalise_code_text(t) for t in s[:5]] == ["J130245871", "16698Z", "S123456", "AB12345", None]
+    assert normalise_code_text("\u200f \u00a0") is None  # only marks and spaces: no code
 
 
 # --- dates, months, school years ----------------------------------------------------------------
@@ -352,6 +358,13 @@ TEXT = st.text(
     ),
     max_size=30,
 )
+
+
+@given(TEXT)
+def test_the_one_value_forms_agree_with_the_series_forms(text: str) -> None:
+    """The reader's per-file calls (a sheet name, a preamble's code) give what the Series forms give."""
+    assert normalise_code_text(text) == values(normalise_code(pd.Series([text], dtype=object)))[0]
+    assert parse_level(text, SETTINGS) == values(parse_levels(pd.Series([text], dtype=object), SETTINGS))[0]
 
 
 @given(TEXT)

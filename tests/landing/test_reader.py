@@ -644,6 +644,15 @@ def test_preamble_label_and_value_in_one_cell(tmp_path: Path) -> None:
     assert result.header_row == 3
 
 
+def test_a_preamble_label_with_only_invisible_marks_after_it_names_no_school(tmp_path: Path) -> None:
+    # A right-to-left mark typed after the label is all the school code cell holds: no code, so
+    # nothing for the file's path to contradict.
+    rows = [["Code établissement : \u200f", "", "Année scolaire : 2022-23"], [], ARABIC_HEADER, PUPILS[0]]
+    result = read_file(write(tmp_path, "s.csv", csv_bytes(rows, ";")), STUDENTS, SETTINGS)
+    ok(result)
+    assert result.preamble == {"school_year": "2022-2023"}
+
+
 def test_unclosed_quote(tmp_path: Path) -> None:
     rows = [ARABIC_HEADER, ['"J130245871', *PUPILS[0][1:]], *PUPILS * 30]
     error = rejected(read_file(write(tmp_path, "s.csv", csv_bytes(rows)), STUDENTS, SETTINGS), "unreadable")

@@ -10,10 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import NoReturn
 
-import pandas as pd
-
 from daam.config import ColumnSpec, ConfigError, RecordTypeSpec, Settings
-from daam.landing.normalise import fold_header, normalise_code, parse_school_year
+from daam.landing.normalise import fold_header, normalise_code_text, parse_school_year
 from daam.landing.reader.reject import _Reject
 
 _MAX_HEADER_CELL = 300  # characters: longer cells are never compared with the column names
@@ -176,8 +174,9 @@ def _preamble(rows: list[Row], spec: RecordTypeSpec, settings: Settings) -> dict
             if value:
                 raw[key] = value
     out: dict[str, str] = {}
-    if "school_code" in raw:
-        out["school_code"] = normalise_code(pd.Series([raw["school_code"]])).iloc[0]
+    code = normalise_code_text(raw["school_code"]) if "school_code" in raw else None
+    if code:  # a label followed by nothing but spaces or invisible marks names no school
+        out["school_code"] = code
     if "school_year" in raw:
         out["school_year"] = parse_school_year(raw["school_year"]) or raw["school_year"]
     for name in ("level", "class_name"):

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import re
 
-import pandas as pd
-
 from daam.config import Settings
-from daam.landing.normalise import parse_levels
+from daam.landing.normalise import parse_level
 
 
 class _Reject(Exception):
@@ -49,7 +47,7 @@ def _sheet_label(name: str, position: int, settings: Settings) -> str:
     anything, a pupil's name included."""
     text = (name or "").strip()
     if text and len(text) <= 31 and (_DEFAULT_SHEET.match(text)
-                                     or pd.notna(parse_levels(pd.Series([text]), settings).iloc[0])):
+                                     or parse_level(text, settings) is not None):
         return f"sheet {text}"
     return f"the {_ordinal(position)} sheet"
 

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
-
 from daam.config import RecordTypeSpec, Settings
-from daam.landing.normalise import parse_levels
+from daam.landing.normalise import parse_level
 from daam.landing.reader.header import Row, _alias_only, _find_header, _lookup, _preamble
 
 
@@ -86,7 +84,7 @@ def _fill_from_context(columns: dict[str, int], sheet: str | None, preamble: dic
     filled: dict[str, str] = {}
 
     def is_class(value: str | None) -> bool:
-        return bool(value) and pd.notna(parse_levels(pd.Series([value]), settings).iloc[0])
+        return bool(value) and parse_level(value, settings) is not None
 
     if "class_name" not in columns:
         if is_class(sheet):
