@@ -5,6 +5,7 @@ DuckDB, whose own threads take both cores.)"""
 from __future__ import annotations
 
 import atexit
+import gc
 import multiprocessing as mp
 import os
 from collections.abc import Iterator
@@ -16,6 +17,11 @@ import duckdb
 
 PARALLEL_THRESHOLD = 40  # below this many tasks, starting workers costs more than it saves
 
+# A worker's collector: a young pass every 20,000 allocations (Python's default: 700), the older
+# ones at Python's own ratios (10, 10), so that the feedback workbooks' cycles (openpyxl's cells
+# point to their sheet) are freed as often, relative to the work, as before. Measured on two nation
+# directorates (3,706 files): the readers' CPU 11.2-11.4 s -> 10.4-10.6 s.
+WORKER_GC_THRESHOLDS = (20_000, 10, 10)
 _POOL: ProcessPoolExecutor | None = None
 _LOCAL: duckdb.DuckDBPyConnection | None = None
 
@@ -27,6 +33,17 @@ def local_db() -> duckdb.DuckDBPyConnection:
     if _LOCAL is None:
         _LOCAL = duckdb.connect(config={"threads": 1})
     return _LOCAL
+
+
+def _worker_started() -> None:
+    """A worker process's garbage collector, set once it has started. A reader builds millions of
+    short-lived lists and tuples (a list of cells per row), and Python's collector, counting
+    them, ran a generation-0 pass every 700 of them and re-scanned every module object the
+    process had imported on each full pass. The objects alive at start are frozen (never scanned
+    again), and the passes run far less often (WORKER_GC_THRESHOLDS): the reference cycles a
+    worker makes (a refused file's exception and its frames, a workbook) are still collected."""
+    gc.freeze()
+    gc.set_threshold(*WORKER_GC_THRESHOLDS)
 
 
 def _shutdown_pool() -> None:
@@ -54,7 +71,7 @@ def worker_pool(tasks: int, threshold: int | None = None) -> Iterator[ProcessPoo
     if _POOL is None:
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(["warehouse.build.raw"])
-        _POOL = ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=ctx)
+        _POOL = ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=ctx, initializer=_worker_started)
         atexit.register(_shutdown_pool)
     try:
         yield _POOL
