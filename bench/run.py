@@ -420,7 +420,8 @@ def machine() -> dict:
         return out.stdout.strip() if out.returncode == 0 else None
 
     commit = git("rev-parse", "HEAD")
-    status = git("status", "--porcelain", "--untracked-files=no")
+    # the results an earlier scale of the same session wrote are not a change to what is measured
+    status = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)bench/results")
     return {
         "cpu": cpu, "logical_cores": os.cpu_count(), "ram_gib": ram, "os": platform.platform(),
         "python": platform.python_version(), "duckdb": pkg("duckdb"), "dagster": pkg("dagster"),
