@@ -362,13 +362,12 @@ def normalise_code(s: pd.Series) -> pd.Series:
     return _on_uniques(s, _normalise_code)
 
 
-_CODE_DROP = f"[\\s{_INVISIBLE}]+"  # spaces and invisible marks, wherever they are in a code
-_CODE_DROP_RE = re.compile(_CODE_DROP)
+_CODE_DROP_RE = re.compile(f"[\\s{_INVISIBLE}]+")  # spaces and invisible marks, wherever they are in a code
 
 
 def _normalise_code(s: pd.Series) -> pd.Series:
     x = s.str.normalize("NFKC").str.translate(_DIGITS)
-    x = x.str.replace(_CODE_DROP, "", regex=True).str.upper()
+    x = x.str.replace(_CODE_DROP_RE, "", regex=True).str.upper()
     return x.mask(x == "")
 
 
