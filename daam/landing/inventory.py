@@ -245,8 +245,15 @@ def _scan_folder(root: Path, folder: Path | str, prefix: str, layout: Layout,
 
 def safe_path(root: Path, rel: str) -> Path:
     """The absolute path of a relative landing path, refusing anything that escapes the root."""
+    return safe_paths(root, [rel])[0]
+
+
+def safe_paths(root: Path, rels: list[str]) -> list[Path]:
+    """`safe_path` of each of `rels`, the root resolved once (the readers resolve a chunk's paths:
+    at national scale, resolving the root again for each of 200,000 files cost the load 26 s)."""
     root = root.resolve()
-    path = (root / rel).resolve()
-    if not path.is_relative_to(root):
-        raise ValueError(f"path {rel!r} leads outside the landing root")
-    return path
+    paths = [(root / rel).resolve() for rel in rels]
+    for rel, path in zip(rels, paths):
+        if not path.is_relative_to(root):
+            raise ValueError(f"path {rel!r} leads outside the landing root")
+    return paths

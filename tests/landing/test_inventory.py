@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from daam.config import load_settings
-from daam.landing.inventory import classify, safe_path, scan
+from daam.landing.inventory import classify, safe_path, safe_paths, scan
 
 S = load_settings()
 
@@ -67,3 +67,14 @@ def test_safe_path_refuses_escapes(tmp_path: Path):
     with pytest.raises(ValueError):
         safe_path(tmp_path, "../etc/passwd")
     assert safe_path(tmp_path, "a/b.csv") == (tmp_path / "a/b.csv").resolve()
+
+
+def test_safe_paths_resolve_each_path_and_refuse_one_that_escapes(tmp_path: Path):
+    (tmp_path / "landing" / "a").mkdir(parents=True)
+    (tmp_path / "outside.csv").write_text("x")
+    (tmp_path / "landing" / "a" / "link.csv").symlink_to(tmp_path / "outside.csv")
+    root = tmp_path / "landing" / "a" / ".."  # resolved once, for every path
+    landing = (tmp_path / "landing").resolve()
+    assert safe_paths(root, ["a/b.csv", "c.csv"]) == [landing / "a" / "b.csv", landing / "c.csv"]
+    with pytest.raises(ValueError, match="a/link.csv"):
+        safe_paths(root, ["a/b.csv", "a/link.csv"])

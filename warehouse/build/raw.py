@@ -27,7 +27,7 @@ import pandas as pd
 
 from daam.codes import quotable
 from daam.config import PERIOD_RECORD_TYPES, Settings, load_settings
-from daam.landing.inventory import safe_path
+from daam.landing.inventory import safe_paths
 from daam.landing.reader import ReadResult, read_file
 from daam.progress import emit
 from daam.sqlfiles import quote_identifier, registered
@@ -81,11 +81,11 @@ class FileRead:
     count: int = 0
 
 
-def _read_one(path: str, entry: dict) -> FileRead:
+def _read_one(path: Path, entry: dict) -> FileRead:
     """Read one file and shape its rows, in a reader process: the per-file and per-row Python
     work happens on both cores, the parent only joins the lists and inserts."""
     settings = load_settings()
-    result = read_file(Path(path), settings.record_types[entry["record_type"]], settings)
+    result = read_file(path, settings.record_types[entry["record_type"]], settings)
     error = (result.error_kind, result.error) if result.error else _content_check(entry, result)
     if error:
         return FileRead(result.encoding, error, [], None)
@@ -103,12 +103,13 @@ class ChunkRead:
     parquet: dict[str, str]  # record type -> Parquet file
 
 
-def _read_chunk(args: tuple[list[tuple[str, dict]], str]) -> ChunkRead:
-    """Read a chunk of files into `folder` (the rows carry no load id: the insert adds the id of
-    the load that takes them, which may not be the one that read them ahead)."""
-    jobs, folder = args
+def _read_chunk(args: tuple[str, list[dict], str]) -> ChunkRead:
+    """Read a chunk of files (inventory entries, paths relative to the landing `root`) into
+    `folder` (the rows carry no load id: the insert adds the id of the load that takes them, which
+    may not be the one that read them ahead). The paths are resolved here, on the readers' cores."""
+    root, jobs, folder = args
     reads, tables = [], {}
-    for path, entry in jobs:
+    for path, entry in zip(safe_paths(Path(root), [e["file_path"] for e in jobs]), jobs):
         read = _read_one(path, entry)
         if read.count:
             tables.setdefault(entry["record_type"], []).append(read.rows)
@@ -136,17 +137,16 @@ def _quoted(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _chunks(root: Path, todo: pd.DataFrame) -> list[list[tuple[str, dict]]]:
-    """The listed files (inventory rows with their version) as chunks of READ_CHUNK_FILES (path,
-    inventory entry) pairs, in the order listed."""
+def _chunks(todo: pd.DataFrame) -> list[list[dict]]:
+    """The listed files (inventory rows with their version) as chunks of READ_CHUNK_FILES inventory
+    entries, in the order listed."""
     entries = todo[[*MANIFEST_KEYS, "version"]].to_dict("records")
-    jobs = [(str(safe_path(root, e["file_path"])), e) for e in entries]
-    return [jobs[i:i + READ_CHUNK_FILES] for i in range(0, len(jobs), READ_CHUNK_FILES)]
+    return [entries[i:i + READ_CHUNK_FILES] for i in range(0, len(entries), READ_CHUNK_FILES)]
 
 
-def _chunk_key(jobs: list[tuple[str, dict]]) -> tuple:
+def _chunk_key(jobs: list[dict]) -> tuple:
     """What a chunk read ahead must match to be taken: its files' paths, contents and versions."""
-    return tuple((e["file_path"], e["content_sha256"], int(e["version"])) for _, e in jobs)
+    return tuple((e["file_path"], e["content_sha256"], int(e["version"])) for e in jobs)
 
 
 def read_chunks(root: Path, todo: pd.DataFrame, folder: Path,
@@ -154,14 +154,14 @@ def read_chunks(root: Path, todo: pd.DataFrame, folder: Path,
     """Read every listed file in chunks, in the pool's processes when one is given (all chunks
     handed over at once, but those read ahead already; closing the iterator cancels those not
     started), yielded in the order listed."""
-    chunks = _chunks(root, todo)
+    chunks = _chunks(todo)
     if pool is None:
-        yield from (_read_chunk((jobs, str(folder))) for jobs in chunks)
+        yield from (_read_chunk((str(root), jobs, str(folder))) for jobs in chunks)
         return
     futures = []  # (chunk, whether it was read ahead, its future)
     for jobs in chunks:
         ahead = read_ahead.take(_chunk_key(jobs))
-        futures.append((jobs, ahead is not None, ahead or pool.submit(_read_chunk, (jobs, str(folder)))))
+        futures.append((jobs, ahead is not None, ahead or pool.submit(_read_chunk, (str(root), jobs, str(folder)))))
     try:
         for jobs, was_ahead, future in futures:
             try:
@@ -170,7 +170,7 @@ def read_chunks(root: Path, todo: pd.DataFrame, folder: Path,
                 if not was_ahead:
                     raise
                 # read ahead by a pool that has died since: read it again, and fail here if it fails
-                yield pool.submit(_read_chunk, (jobs, str(folder))).result()
+                yield pool.submit(_read_chunk, (str(root), jobs, str(folder))).result()
     finally:
         for _, _, future in futures:
             future.cancel()
@@ -189,8 +189,8 @@ def _read_ahead(con: duckdb.DuckDBPyConnection, root: Path, scope: Scope) -> Non
         if pool is None:
             return
         folder = read_ahead.folder()
-        for jobs in _chunks(root, readable):
-            read_ahead.offer(_chunk_key(jobs), pool.submit(_read_chunk, (jobs, str(folder))))
+        for jobs in _chunks(readable):
+            read_ahead.offer(_chunk_key(jobs), pool.submit(_read_chunk, (str(root), jobs, str(folder))))
     emit("read", f"raw: {len(readable)} file(s) of {following.school_year} {following.province} handed to "
                  "the readers ahead")
 
