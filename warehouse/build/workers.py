@@ -22,6 +22,13 @@ PARALLEL_THRESHOLD = 40  # below this many tasks, starting workers costs more th
 # point to their sheet) are freed as often, relative to the work, as before. Measured on two nation
 # directorates (3,706 files): the readers' CPU 11.2-11.4 s -> 10.4-10.6 s.
 WORKER_GC_THRESHOLDS = (20_000, 10, 10)
+# The workers' scheduling priority, below the parent's (0). The parent, the warehouse's single
+# writer, runs every step of every partition one after the other: it is the load's critical path,
+# while the readers read the next partition's files ahead and have time to spare. At equal
+# priority the two readers and the parent's DuckDB threads shared the two cores evenly, and each
+# step of the parent took longer than it needed; niced, the readers take what the parent leaves
+# (its single-threaded Python, its waits), and when it waits for them they have the cores alone.
+WORKER_NICENESS = 10
 _POOL: ProcessPoolExecutor | None = None
 _LOCAL: duckdb.DuckDBPyConnection | None = None
 
@@ -36,12 +43,14 @@ def local_db() -> duckdb.DuckDBPyConnection:
 
 
 def _worker_started() -> None:
-    """A worker process's garbage collector, set once it has started. A reader builds millions of
+    """A worker process's priority (WORKER_NICENESS) and garbage collector, set once it has
+    started. A reader builds millions of
     short-lived lists and tuples (a list of cells per row), and Python's collector, counting
     them, ran a generation-0 pass every 700 of them and re-scanned every module object the
     process had imported on each full pass. The objects alive at start are frozen (never scanned
     again), and the passes run far less often (WORKER_GC_THRESHOLDS): the reference cycles a
     worker makes (a refused file's exception and its frames, a workbook) are still collected."""
+    os.nice(WORKER_NICENESS)
     gc.freeze()
     gc.set_threshold(*WORKER_GC_THRESHOLDS)
 
