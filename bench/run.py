@@ -420,8 +420,10 @@ def machine() -> dict:
         return out.stdout.strip() if out.returncode == 0 else None
 
     commit = git("rev-parse", "HEAD")
-    # the results an earlier scale of the same session wrote are not a change to what is measured
-    status = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)bench/results")
+    # what an earlier scale of the same session wrote (its results, the README's table of them) is
+    # not a change to what is measured
+    status = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)bench/results",
+                 ":(exclude)README.md")
     return {
         "cpu": cpu, "logical_cores": os.cpu_count(), "ram_gib": ram, "os": platform.platform(),
         "python": platform.python_version(), "duckdb": pkg("duckdb"), "dagster": pkg("dagster"),
