@@ -249,8 +249,8 @@ def safe_path(root: Path, rel: str) -> Path:
 
 
 def safe_paths(root: Path, rels: list[str]) -> list[Path]:
-    """`safe_path` of each of `rels`, the root resolved once (the readers resolve a chunk's paths:
-    at national scale, resolving the root again for each of 200,000 files cost the load 26 s)."""
+    """`safe_path` of each of `rels`, the root resolved once (a reader resolves its chunk's paths;
+    resolving the root and every path in the parent cost a region load 3.9 s of its critical path)."""
     root = root.resolve()
     paths = [(root / rel).resolve() for rel in rels]
     for rel, path in zip(rels, paths):
