@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from daam.config import load_settings
-from daam.landing.inventory import classify, safe_path, safe_paths, scan
+from daam.landing.inventory import classify, safe_paths, scan
 
 S = load_settings()
 
@@ -63,10 +63,10 @@ def test_scan_refuses_links_out_and_bad_names_and_skips_hidden(tmp_path: Path):
     assert "invisible" in entries["2022-2023/students/16701C\\u200f.csv"].refusal
 
 
-def test_safe_path_refuses_escapes(tmp_path: Path):
+def test_safe_paths_refuse_escapes(tmp_path: Path):
     with pytest.raises(ValueError):
-        safe_path(tmp_path, "../etc/passwd")
-    assert safe_path(tmp_path, "a/b.csv") == (tmp_path / "a/b.csv").resolve()
+        safe_paths(tmp_path, ["../etc/passwd"])
+    assert safe_paths(tmp_path, ["a/b.csv"]) == [(tmp_path / "a/b.csv").resolve()]
 
 
 def test_safe_paths_resolve_each_path_and_refuse_one_that_escapes(tmp_path: Path):

@@ -20,6 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -103,11 +104,10 @@ class ChunkRead:
     parquet: dict[str, str]  # record type -> Parquet file
 
 
-def _read_chunk(args: tuple[str, list[dict], str]) -> ChunkRead:
+def _read_chunk(root: str, folder: str, jobs: list[dict]) -> ChunkRead:
     """Read a chunk of files (inventory entries, paths relative to the landing `root`) into
     `folder` (the rows carry no load id: the insert adds the id of the load that takes them, which
     may not be the one that read them ahead). The paths are resolved here, on the readers' cores."""
-    root, jobs, folder = args
     reads, tables = [], {}
     for path, entry in zip(safe_paths(Path(root), [e["file_path"] for e in jobs]), jobs):
         read = _read_one(path, entry)
@@ -155,13 +155,14 @@ def read_chunks(root: Path, todo: pd.DataFrame, folder: Path,
     handed over at once, but those read ahead already; closing the iterator cancels those not
     started), yielded in the order listed."""
     chunks = _chunks(todo)
+    read = partial(_read_chunk, str(root), str(folder))
     if pool is None:
-        yield from (_read_chunk((str(root), jobs, str(folder))) for jobs in chunks)
+        yield from map(read, chunks)
         return
     futures = []  # (chunk, whether it was read ahead, its future)
     for jobs in chunks:
         ahead = read_ahead.take(_chunk_key(jobs))
-        futures.append((jobs, ahead is not None, ahead or pool.submit(_read_chunk, (str(root), jobs, str(folder)))))
+        futures.append((jobs, ahead is not None, ahead or pool.submit(read, jobs)))
     try:
         for jobs, was_ahead, future in futures:
             try:
@@ -170,7 +171,7 @@ def read_chunks(root: Path, todo: pd.DataFrame, folder: Path,
                 if not was_ahead:
                     raise
                 # read ahead by a pool that has died since: read it again, and fail here if it fails
-                yield pool.submit(_read_chunk, (str(root), jobs, str(folder))).result()
+                yield pool.submit(read, jobs).result()
     finally:
         for _, _, future in futures:
             future.cancel()
@@ -188,9 +189,9 @@ def _read_ahead(con: duckdb.DuckDBPyConnection, root: Path, scope: Scope) -> Non
     with worker_pool(len(readable)) as pool:
         if pool is None:
             return
-        folder = read_ahead.folder()
+        read = partial(_read_chunk, str(root), str(read_ahead.folder()))
         for jobs in _chunks(readable):
-            read_ahead.offer(_chunk_key(jobs), pool.submit(_read_chunk, (str(root), jobs, str(folder))))
+            read_ahead.offer(_chunk_key(jobs), pool.submit(read, jobs))
     emit("read", f"raw: {len(readable)} file(s) of {following.school_year} {following.province} handed to "
                  "the readers ahead")
 

@@ -48,9 +48,10 @@ def _worker_started() -> None:
     """A worker process's priority (WORKER_NICENESS) and garbage collector, set once it has
     started. A reader builds millions of short-lived lists and tuples (a list of cells per row),
     and Python's collector, counting them, ran a generation-0 pass every 700 of them and
-    re-scanned every module object the process had imported on each full pass. The objects alive at start are frozen (never scanned
-    again), and the passes run far less often (WORKER_GC_THRESHOLDS): the reference cycles a
-    worker makes (a refused file's exception and its frames, a workbook) are still collected."""
+    re-scanned every module object the process had imported on each full pass. The objects alive
+    at start are frozen (never scanned again), and the passes run far less often
+    (WORKER_GC_THRESHOLDS): the reference cycles a worker makes (a refused file's exception and
+    its frames, a workbook) are still collected."""
     os.nice(WORKER_NICENESS)
     gc.freeze()
     gc.set_threshold(*WORKER_GC_THRESHOLDS)
