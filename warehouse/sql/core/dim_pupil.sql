@@ -8,7 +8,7 @@ select pupil_key, gender, birth_year, school_year as last_school_year
 from (
     select core.pupil_key(s.massar_code) as pupil_key, s.gender, year(s.birth_date)::integer as birth_year,
            s.school_year,
-           row_number() over (partition by s.massar_code order by s.school_year desc, s.school_code) as latest
+           row_number() over (partition by s.massar_code order by s.school_year desc, s.school_code, s.file_path, s.sheet, s.row_number) as latest
     from staging.students s
     where not s.is_quarantined and not s.is_duplicate_copy
       and s.massar_code in (select massar_code from staging.students
