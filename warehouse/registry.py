@@ -107,6 +107,7 @@ class Model:
     checks: tuple[CheckUse, ...] = ()
     audience: tuple[str, ...] = ()
     primary_key: tuple[str, ...] = ()
+    key_index: bool = True          # the primary key enforced by the database; false: by a check
     columns: tuple[Column, ...] = ()
     measures: str = ""
     record_type: str | None = None  # raw and staging: the record type the table holds
@@ -225,8 +226,8 @@ def _model(name: str, spec: dict, folder: str, checks: dict[str, CheckDef], grou
     schema = name.split(".")[0]
     where = f"warehouse/sql/{folder}/models.yml: {name}"
     unknown = set(spec) - {"grain", "keys", "materialized", "built_by", "description", "build", "partition_by",
-                           "deps", "foreign_keys", "source", "checks", "audience", "primary_key", "columns",
-                           "measures"}
+                           "deps", "foreign_keys", "source", "checks", "audience", "primary_key", "key_index",
+                           "columns", "measures"}
     if unknown:
         raise RegistryError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
     cols = tuple(Column(c, t) for c, t in columns.items()) if columns is not None else _columns(spec.get("columns"),
@@ -238,7 +239,7 @@ def _model(name: str, spec: dict, folder: str, checks: dict[str, CheckDef], grou
         partition_by=tuple(spec.get("partition_by", ())), deps=tuple(spec.get("deps", ())),
         foreign_keys=dict(spec.get("foreign_keys", {})), source=spec.get("source"),
         checks=_check_uses(spec.get("checks"), checks, schema, where), audience=tuple(spec.get("audience", ())),
-        primary_key=tuple(spec.get("primary_key", ())), columns=cols, measures=str(spec.get("measures", "")),
+        primary_key=tuple(spec.get("primary_key", ())), key_index=bool(spec.get("key_index", True)), columns=cols, measures=str(spec.get("measures", "")),
         record_type=record_type,
     )
 

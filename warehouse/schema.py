@@ -33,7 +33,7 @@ TABLE_FUNCTIONS = "core/table_functions.sql"
 
 def create_table(model: Model) -> str:
     body = ",\n  ".join(f'"{c.name}" {c.type}' for c in model.columns)
-    if model.primary_key:
+    if model.primary_key and model.key_index:
         body += ",\n  primary key (" + ", ".join(f'"{c}"' for c in model.primary_key) + ")"
     return f"create table if not exists {model.name} (\n  {body}\n)"
 

@@ -46,7 +46,7 @@ def test_check_keys_snapshot():
     expected = (
         ["core/dim_school:every_school_in_a_known_directorate", "mart/indicators:levels_add_up",
          "staging/students:file_accounting", "core/fct_attendance:no_pupil_in_two_schools_same_month",
-         "ops/outlier:no_new_outliers", "ops/approval_drift:no_new_drift"]
+         "ops/outlier:no_new_outliers", "ops/approval_drift:no_new_drift", "core/dim_pupil:one_row_per_pupil"]
         + [f"core/{f}:{c}" for f in facts for c in ("referential_integrity", "reconciles_with_staging")]
         + [f"staging/{t}:quality_suite" for t in ("students", "tayssir_beneficiaries", "attendance", "schoolbags",
                                                   "boarding_grants", "canteen_meals", "tayssir_payments")]

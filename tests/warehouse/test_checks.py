@@ -46,7 +46,7 @@ def test_every_check_passes_on_the_loaded_warehouse(con):
     results = run_checks(con, [m for m in registry().models.values() if m.schema in ("core", "staging")], PARTITION)
     results += run_checks(con, [registry()["mart.indicators"]], {"year": YEAR})
     assert {r.name for r in results} >= {"referential_integrity", "reconciles_with_staging", "file_accounting",
-                                          "no_pupil_in_two_schools_same_month", "levels_add_up",
+                                          "no_pupil_in_two_schools_same_month", "levels_add_up", "one_row_per_pupil",
                                           "every_school_in_a_known_directorate"}
     assert [(r.model, r.name, r.outcome.metadata) for r in results if not r.passed] == []
 
@@ -85,6 +85,17 @@ def test_beneficiary_months_reconcile_ten_months_per_beneficiary(con):
     con.execute("delete from core.fct_tayssir_month where month = '2023-06' and school_code = $s", {"s": SCHOOL_A})
     out = check(con, "core.fct_tayssir_month", "reconciles_with_staging")
     assert not out.passed and out.metadata == {"fact_rows": 18, "accepted_staging_rows": 20}
+
+
+def test_one_row_per_pupil_finds_a_pupil_with_two_rows(con):
+    """The pupil dimension has no index on its key: the check is what keeps it unique."""
+    assert check(con, "core.dim_pupil", "one_row_per_pupil").metadata == {"pupils_with_two_rows": 0}
+    assert con.execute("select count(*) from duckdb_constraints() where table_name = 'dim_pupil' "
+                       "and constraint_type = 'PRIMARY KEY'").fetchone()[0] == 0
+    con.execute("insert into core.dim_pupil select * from core.dim_pupil limit 1")
+    out = check(con, "core.dim_pupil", "one_row_per_pupil")
+    assert not out.passed and out.metadata == {"pupils_with_two_rows": 1}
+    assert registry()["core.dim_pupil"].check("one_row_per_pupil").check.blocking is True
 
 
 def test_file_accounting_finds_an_unbalanced_file(con):
