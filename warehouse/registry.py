@@ -239,7 +239,8 @@ def _model(name: str, spec: dict, folder: str, checks: dict[str, CheckDef], grou
         partition_by=tuple(spec.get("partition_by", ())), deps=tuple(spec.get("deps", ())),
         foreign_keys=dict(spec.get("foreign_keys", {})), source=spec.get("source"),
         checks=_check_uses(spec.get("checks"), checks, schema, where), audience=tuple(spec.get("audience", ())),
-        primary_key=tuple(spec.get("primary_key", ())), key_index=bool(spec.get("key_index", True)), columns=cols, measures=str(spec.get("measures", "")),
+        primary_key=tuple(spec.get("primary_key", ())), key_index=bool(spec.get("key_index", True)),
+        columns=cols, measures=str(spec.get("measures", "")),
         record_type=record_type,
     )
 
