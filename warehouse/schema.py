@@ -53,6 +53,29 @@ def _add_missing_columns(con: duckdb.DuckDBPyConnection, model: Model) -> None:
             con.execute(f'alter table {model.name} add column "{col.name}" {bare}')
 
 
+def _drop_key_index(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+    """A table an older daam made with the primary key index its model now leaves out (`key_index:
+    false`): its rows moved to the table made anew, in one transaction (DuckDB can not drop a
+    primary key; a crash keeps the table as it was)."""
+    indexed = con.execute(
+        "select count(*) from duckdb_constraints() where database_name = current_database() "
+        "and schema_name = $s and table_name = $t and constraint_type = 'PRIMARY KEY'",
+        {"s": model.schema, "t": model.table}).fetchone()[0]
+    if not indexed:
+        return
+    old = f"{model.table}_with_key_index"
+    con.execute("begin transaction")
+    try:
+        con.execute(f"alter table {model.name} rename to {old}")
+        con.execute(create_table(model))
+        con.execute(f"insert into {model.name} by name select * from {model.schema}.{old}")
+        con.execute(f"drop table {model.schema}.{old}")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
 @cache
 def schema_fingerprint() -> str:
     """Hash of everything the DDL is made from."""
@@ -100,6 +123,8 @@ def _ensure_ddl(con: duckdb.DuckDBPyConnection) -> None:
         if not model.is_view:
             con.execute(create_table(model))
             _add_missing_columns(con, model)
+            if model.primary_key and not model.key_index:
+                _drop_key_index(con, model)
     for model in reg.ordered(m for m in reg.models.values() if m.is_view):
         con.execute(create_view(model))
     SQL.run(con, TABLE_FUNCTIONS)

@@ -41,6 +41,30 @@ def test_every_table_and_view_of_the_warehouse_is_in_the_registry():
         assert f"raw.{rt}" in found and f"staging.{rt}" in found
 
 
+def test_a_key_index_an_older_daam_made_is_dropped_and_the_rows_kept(tmp_path):
+    """core.dim_pupil had a primary key index; a warehouse made then loses it, keeps its pupils."""
+    db = tmp_path / "w.duckdb"
+    with duckdb.connect(str(db)) as con:
+        ensure_schema(con)
+        con.execute("drop table core.dim_pupil")
+        con.execute("create table core.dim_pupil (pupil_key bigint, gender varchar, birth_year integer, "
+                    "last_school_year varchar, primary key (pupil_key))")
+        con.execute("insert into core.dim_pupil values (1, 'F', 2012, '2022-2023'), (2, 'M', 2013, '2021-2022')")
+        con.execute("update ops.schema_version set fingerprint = 'an older daam'")
+    with duckdb.connect(str(db)) as con:
+        ensure_schema(con)
+        assert con.execute("select count(*) from duckdb_constraints() where table_name = 'dim_pupil' "
+                           "and constraint_type = 'PRIMARY KEY'").fetchone()[0] == 0
+        assert con.execute("select * from core.dim_pupil order by pupil_key").fetchall() == [
+            (1, "F", 2012, "2022-2023"), (2, "M", 2013, "2021-2022")]
+        assert con.execute("select count(*) from duckdb_tables() where table_name like '%with_key_index'"
+                           ).fetchone()[0] == 0
+        con.execute("insert into core.dim_pupil values (1, 'F', 2012, '2023-2024')")  # no index refuses it now
+        # the other primary keys keep their index
+        assert con.execute("select count(*) from duckdb_constraints() where table_name = 'dim_school' "
+                           "and constraint_type = 'PRIMARY KEY'").fetchone()[0] == 1
+
+
 def test_seeds_builders_and_checks_are_all_known():
     reg = registry()
     assert {m.name for m in reg.models.values() if m.materialized == "seed"} == set(SEEDS)
