@@ -23,6 +23,7 @@ import duckdb
 from daam.config import CONFIG_DIR
 from daam.secret import load_secret
 from daam.sqlfiles import SqlFiles
+from warehouse.db import transaction
 from warehouse.pseudonyms import bind_secret, record_secret
 from warehouse.registry import SCHEMAS, Model, registry, sql_dir
 
@@ -64,16 +65,11 @@ def _drop_key_index(con: duckdb.DuckDBPyConnection, model: Model) -> None:
     if not indexed:
         return
     old = f"{model.table}_with_key_index"
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         con.execute(f"alter table {model.name} rename to {old}")
         con.execute(create_table(model))
         con.execute(f"insert into {model.name} by name select * from {model.schema}.{old}")
         con.execute(f"drop table {model.schema}.{old}")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
 
 
 @cache
