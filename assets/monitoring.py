@@ -5,7 +5,6 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 
 from assets.resources import Warehouse
 from assets.specs import JOB_TAG, check_specs, key, results, specs
-from quality_checks.data_docs import build_data_docs
 from warehouse.build import ops
 
 
@@ -26,6 +25,10 @@ def monitoring(context: AssetExecutionContext, warehouse: Warehouse):
 def data_docs(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     """Rebuild the Great Expectations Data Docs site (quality_checks/gx/, or DAAM_GX_ROOT): every
     record type's suite validated on the current file versions, sampled above a size limit."""
+    # Imported here: it imports Great Expectations (about 3 s), which no other asset needs (the
+    # definitions are loaded by every `daam load`; quality_checks/types.py).
+    from quality_checks.data_docs import build_data_docs
+
     with warehouse.connect() as con:
         result = build_data_docs(ops.data_docs_batches(con))  # root: DAAM_GX_ROOT, else quality_checks/
     failed = {s.suite: s.failed_rules for s in result.suites if not s.success}

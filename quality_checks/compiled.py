@@ -1,8 +1,8 @@
 """The row rules of a record type's Great Expectations suite, compiled to one DuckDB SQL query.
 
-The expectations are the very objects `quality_checks/suites.py::expectations_for` builds for the
-GX suite (the catalogue stays the single source of the rules): each one is compiled here to a SQL
-predicate that is true exactly on the rows GX's pandas engine counts as unexpected, and all of them
+The expectations are the declarations the GX suite is built from (`quality_checks/expectations.py`;
+the catalogue stays the single source of the rules; GX objects compile alike, and compiling never
+imports GX): each one is compiled here to a SQL predicate that is true exactly on the rows GX's pandas engine counts as unexpected, and all of them
 run as one set-based query over the prepared rows (one scan; a failing row yields one issue row
 per rule it breaks). Staging's hot path runs this; the GX suites keep running in the monitoring job
 and build Data Docs. `tests/quality_checks/test_compiled_rules.py` proves, on the hostile corpus, on
@@ -52,15 +52,14 @@ from re import _constants as sre  # Python's own regex parser and its parse tree
 from re import _parser as sre_parse
 
 import duckdb
-import great_expectations.expectations as gxe
 import numpy as np
 import pandas as pd
 
 from daam.config import RecordTypeSpec, Settings
 from daam.landing.prepare import ROW_ID
 from daam.sqlfiles import quote_identifier, quote_relation, quote_text
-from quality_checks.suites import expectations_for
-from quality_checks.validate import ISSUE_COLUMNS, SuiteOutcome
+from quality_checks.expectations import declarations_for
+from quality_checks.types import ISSUE_COLUMNS, SuiteOutcome
 
 __all__ = ["CompiledRule", "NotCompilable", "compile_expectations", "python_regex_to_re2", "query_for",
            "run_expectations", "run_rules"]
@@ -212,6 +211,12 @@ def _literal(value, kind: str, what: str) -> str:
                         "(text is compared with text and numbers with numbers only)")
 
 
+def class_name(exp) -> str:
+    """The GX class of an expectation: a declaration's `gx_class` (quality_checks/expectations.py), or
+    a GX object's own class. Compared by name, so that compiling never imports GX."""
+    return getattr(exp, "gx_class", None) or type(exp).__name__
+
+
 def _common_checks(exp, what: str) -> None:
     if exp.row_condition is not None or exp.condition_parser is not None:
         raise NotCompilable(f"{what}: row_condition is not compiled")
@@ -224,27 +229,27 @@ def _predicate(exp, kinds: Mapping[str, str], what: str) -> str | None:
     What does not depend on the frame (type, regex, bounds, options) is checked first, so that an
     expectation that cannot be compiled is refused even on a frame where it would not run."""
     _common_checks(exp, what)
-    kind_of = type(exp)
-    if kind_of in (gxe.ExpectColumnPairValuesAToBeGreaterThanB, gxe.ExpectColumnPairValuesToBeEqual):
+    kind_of = class_name(exp)
+    if kind_of in ("ExpectColumnPairValuesAToBeGreaterThanB", "ExpectColumnPairValuesToBeEqual"):
         return _pair_predicate(exp, kinds, what)
-    if kind_of not in (gxe.ExpectColumnValuesToNotBeNull, gxe.ExpectColumnValuesToMatchRegex,
-                       gxe.ExpectColumnValuesToBeInSet, gxe.ExpectColumnValuesToBeBetween):
-        raise NotCompilable(f"{what}: no SQL compilation for {kind_of.__name__}")
+    if kind_of not in ("ExpectColumnValuesToNotBeNull", "ExpectColumnValuesToMatchRegex",
+                       "ExpectColumnValuesToBeInSet", "ExpectColumnValuesToBeBetween"):
+        raise NotCompilable(f"{what}: no SQL compilation for {kind_of}")
     col = exp.column
-    re2 = python_regex_to_re2(exp.regex) if kind_of is gxe.ExpectColumnValuesToMatchRegex else None
-    if kind_of is gxe.ExpectColumnValuesToBeBetween:
+    re2 = python_regex_to_re2(exp.regex) if kind_of == "ExpectColumnValuesToMatchRegex" else None
+    if kind_of == "ExpectColumnValuesToBeBetween":
         _check_bounds(exp.min_value, exp.max_value, what)
     if col not in kinds:
         return None
     kind = kinds[col]
     null = _is_null(col, kind)
-    if kind_of is gxe.ExpectColumnValuesToNotBeNull:
+    if kind_of == "ExpectColumnValuesToNotBeNull":
         return null
-    if kind_of is gxe.ExpectColumnValuesToMatchRegex:
+    if kind_of == "ExpectColumnValuesToMatchRegex":
         if kind != "text":
             raise NotCompilable(f"{what}: regex on a {kind} column (GX would match Python's str() of the values)")
         return f"NOT {null} AND NOT regexp_matches({quote_identifier(col)}, '{re2}')"
-    if kind_of is gxe.ExpectColumnValuesToBeInSet:
+    if kind_of == "ExpectColumnValuesToBeInSet":
         if exp.value_set is None:
             return "FALSE"  # vacuously true in GX
         members = [v for v in exp.value_set if v is not None]
@@ -286,7 +291,7 @@ def _pair_predicate(exp, kinds: Mapping[str, str], what: str) -> str | None:
     numeric = {"float", "number"}
     if not (ka == kb == "text" or (ka in numeric and kb in numeric)):
         raise NotCompilable(f"{what}: columns of kinds {ka} and {kb} are not compared")
-    if type(exp) is gxe.ExpectColumnPairValuesToBeEqual:
+    if class_name(exp) == "ExpectColumnPairValuesToBeEqual":
         holds = f"{quote_identifier(a)} = {quote_identifier(b)}"
     else:
         holds = f"{quote_identifier(a)} {'>=' if exp.or_equal else '>'} {quote_identifier(b)}"
@@ -300,7 +305,7 @@ def compile_expectations(expectations: Sequence, column_types: Mapping[str, str]
     out = []
     for i, exp in enumerate(expectations):
         meta = exp.meta or {}
-        what = f"expectation {i} {type(exp).__name__} (rule {meta.get('rule')}, column {meta.get('column')})"
+        what = f"expectation {i} {class_name(exp)} (rule {meta.get('rule')}, column {meta.get('column')})"
         if "rule" not in meta or "severity" not in meta:
             raise NotCompilable(f"{what}: its meta names no rule or severity")
         value_column = meta.get("value_column")
@@ -337,7 +342,7 @@ def _empty_issues() -> pd.DataFrame:
 
 def run_expectations(con: duckdb.DuckDBPyConnection, relation: str, expectations: Sequence,
                      frame_columns: Iterable[str] | None = None) -> SuiteOutcome:
-    """Evaluate `expectations` (GX expectation objects, in suite order) on `relation` (a table, view
+    """Evaluate `expectations` (GX expectation objects or their declarations, in suite order) on `relation` (a table, view
     or registered frame of `con` with `_row_id`) as one query; same outcome as `run_suite`.
 
     `frame_columns`: the columns of the prepared frame (all of the relation's when None). An
@@ -392,7 +397,7 @@ def run_expectations(con: duckdb.DuckDBPyConnection, relation: str, expectations
 
 def run_rules(con: duckdb.DuckDBPyConnection, relation: str, frame_columns: Iterable[str] | None,
               spec: RecordTypeSpec, settings: Settings, school_year: str | None) -> SuiteOutcome:
-    """The row rules of `spec`'s suite for `school_year` (`expectations_for`, the GX suite's own
+    """The row rules of `spec`'s suite for `school_year` (`declarations_for`, what the GX suite is built from
     expectations) on the prepared rows in `relation`, as one DuckDB query: the outcome `run_suite`
     gives on the same rows (issue rows in suite order, then `_row_id`)."""
-    return run_expectations(con, relation, expectations_for(spec, settings, school_year), frame_columns)
+    return run_expectations(con, relation, declarations_for(spec, settings, school_year), frame_columns)

@@ -3,9 +3,9 @@
 `build_data_docs` re-runs the record types' suites (`quality_checks/suites.py`) on the raw rows it is
 given — the warehouse's current file versions, read (and sampled) by the monitoring builder,
 `warehouse.build.ops.data_docs_batches` — prepared exactly as staging prepares them, in a
-*file-backed* GX context, and publishes the results as a static Data Docs site. Staging itself
-validates in an ephemeral context (`quality_checks/validate.py`); nothing here reads or changes the
-warehouse.
+*file-backed* GX context, and publishes the results as a static Data Docs site. Staging runs the
+same expectations compiled to SQL (`quality_checks/compiled.py`), without GX; nothing here reads or
+changes the warehouse.
 
 Everything GX writes lives under `<root>/gx/` (default root: this folder, so `quality_checks/gx/`;
 override with the `root` argument or the `DAAM_GX_ROOT` environment variable) and is generated:
@@ -51,8 +51,6 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
-import pandas as pd
-
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 import great_expectations as gx
@@ -63,14 +61,17 @@ from great_expectations.data_context.types.resource_identifiers import Expectati
 from daam.config import load_settings
 from daam.landing.prepare import prepare
 from quality_checks.suites import build_suite
+from quality_checks.types import DEFAULT_MAX_ROWS, Batch
 from quality_checks.validate import exception_type
+
+__all__ = ["DEFAULT_MAX_ROWS", "Batch", "DataDocsResult", "SuiteValidation", "build_data_docs", "gx_root",
+           "scrub_result"]
 
 GX_ROOT_ENV = "DAAM_GX_ROOT"
 DEFAULT_ROOT = Path(__file__).resolve().parent
 DATASOURCE = "daam.prepared"
 BATCH_DEFINITION = "whole_frame"
 SITE = "local_site"
-DEFAULT_MAX_ROWS = 200_000
 # Stored results and Data Docs must not show pupils' personal data (layer 2 of the module
 # docstring). GX lists a sample of the unexpected *values* of a failing expectation (up to 20 by
 # default, in BASIC, SUMMARY and COMPLETE alike) - for `birth_date__check`, `guardian_cin`,
@@ -85,17 +86,6 @@ RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0, "exc
                  "include_unexpected_rows": False}
 logging.getLogger("great_expectations").setLevel(logging.ERROR)
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Batch:
-    """Rows of one record type and school year to validate: raw text, as staging reads them."""
-
-    record_type: str
-    school_year: str | None
-    raw: pd.DataFrame
-    rows_in_scope: int  # more than len(raw) when the rows are a sample
-    scope: str = "all"  # what was read ("all", "2022-2023_110"...): named in the site's run names
 
 
 @dataclass

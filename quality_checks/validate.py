@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-from dataclasses import dataclass
 from functools import cache
 
 import pandas as pd
@@ -23,8 +22,9 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from daam.config import RecordTypeSpec, Settings, load_settings
 from daam.landing.prepare import ROW_ID
 from quality_checks.suites import build_suite
+from quality_checks.types import ISSUE_COLUMNS, SuiteOutcome
 
-ISSUE_COLUMNS = [ROW_ID, "rule", "severity", "column_name", "raw_value"]
+__all__ = ["ISSUE_COLUMNS", "SuiteOutcome", "exception_type", "run_suite"]
 # GX logs nothing in daam's processes: it logs "Caught exception <text>" at ERROR and rendering
 # tracebacks, and the text can quote a value of the batch. What failed is reported by daam itself,
 # with the expectation and the exception's type (`exception_type`).
@@ -44,12 +44,6 @@ def exception_type(info: dict) -> str:
         if match:
             return match.group(1).rsplit(".", 1)[-1]
     return "an exception"
-
-
-@dataclass
-class SuiteOutcome:
-    issues: pd.DataFrame  # ISSUE_COLUMNS
-    summary: list[dict]  # one per expectation: rule, column, success, unexpected_count, element_count
 
 
 @cache

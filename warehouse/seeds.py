@@ -17,8 +17,8 @@ import yaml
 from daam.config import CONFIG_DIR, RECORD_TYPES, ConfigError, Settings, outlier_config
 from daam.sqlfiles import registered
 from quality_checks.catalogue import rules
+from quality_checks.expectations import declarations_for
 from quality_checks.sql_rules import sql_rules_for
-from quality_checks.suites import build_suite
 from warehouse.registry import Model, registry
 from warehouse.schema import SQL
 
@@ -109,7 +109,7 @@ def quality_rules(settings: Settings) -> pd.DataFrame:
     rows = set()
     for rt in RECORD_TYPES:
         spec = settings.record_types[rt]
-        gx_rules = {e.meta["rule"] for e in build_suite(spec, settings, settings.school_years[-1]).expectations}
+        gx_rules = {e.meta["rule"] for e in declarations_for(spec, settings, settings.school_years[-1])}
         rows |= {(rt, r, catalogue[r].severity, catalogue[r].title_fr, catalogue[r].title_ar)
                  for r in gx_rules | set(sql_rules_for(spec))}
     return pd.DataFrame(sorted(rows), columns=["record_type", "rule", "severity", "title_fr", "title_ar"])

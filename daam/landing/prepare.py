@@ -1,7 +1,7 @@
 """Raw rows (all text) → the prepared staging DataFrame that the quality rules check.
 
 Vectorised with pandas: every normaliser works on whole columns. The helper columns named in
-`quality_checks/suites.py` (`<col>__raw`, `<col>__check`, the record-level ones) and the row key
+`quality_checks/expectations.py` (`<col>__raw`, `<col>__check`, the record-level ones) and the row key
 helpers of the SQL rules (`_key`, `_key_raw`, `_content`) are added here.
 
 This is the reference: the monitoring job's Great Expectations run (Data Docs) prepares its

@@ -32,7 +32,7 @@ import pandas as pd
 from daam.arabic import name_keys
 from daam.config import PERIOD_RECORD_TYPES, RECORD_TYPES, load_settings, outlier_config
 from daam.sqlfiles import registered
-from quality_checks.data_docs import DEFAULT_MAX_ROWS, Batch
+from quality_checks.types import DEFAULT_MAX_ROWS, Batch
 from warehouse.build import Built, Scope, materialize
 from warehouse.checks import CheckOutcome, CheckResult
 from warehouse.db import log_step, transaction

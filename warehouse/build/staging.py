@@ -34,7 +34,7 @@ from daam.sqlfiles import registered
 from quality_checks import sql_rules
 from quality_checks.catalogue import rules
 from quality_checks.compiled import run_rules
-from quality_checks.validate import ISSUE_COLUMNS
+from quality_checks.types import ISSUE_COLUMNS
 from warehouse.build import Built, Scope
 from warehouse.checks import CheckOutcome, CheckResult, run_checks
 from warehouse.db import log_step, transaction
