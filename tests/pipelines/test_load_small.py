@@ -272,43 +272,29 @@ def test_a_readers_rows_are_written_as_text_even_in_a_column_empty_in_the_batch(
 ATTENDANCE_B = "massar_code,unjustified_absence_days\nJ130245871,0\nJ130245872,4\nJ888888888,0\n"
 
 
-def test_the_partitions_read_ahead_load_the_same_rows(small_landing: Path, tmp_path: Path, monkeypatch):
-    """The files of the two partitions after the first, handed to the readers while the first one
-    is loaded, load exactly the rows they would have loaded read in their turn, under the id of the
-    run that loads them."""
+def test_the_next_partition_read_ahead_loads_the_same_rows(small_landing: Path, tmp_path: Path, monkeypatch):
+    """The second partition's files, read while the first one is staged, load exactly the rows
+    they would have loaded read in their turn, under the id of the run that loads them."""
     from warehouse.build import raw, read_ahead, workers
 
-    later, last = "2023-2024", "2024-2025"
+    later = "2023-2024"
     write_files(small_landing, {
         f"{later}/students/{SCHOOL_A}.csv": ROSTER_A_LATER,
         f"{later}/attendance/2023-10/{SCHOOL_A}.csv": ATTENDANCE_A.replace("J130245871,2,0", "J130245871,1,0"),
         f"{later}/attendance/2023-11/{SCHOOL_A}.csv": ATTENDANCE_B,
         f"{later}/canteen_meals/2023-10/{SCHOOL_A}.csv": "beneficiaries,meal_days,meals_served\n3,18,50\n",
-        f"{last}/students/{SCHOOL_A}.csv": ROSTER_A_LATER.replace("3AP", "4AP"),
-        f"{last}/attendance/2024-10/{SCHOOL_A}.csv": ATTENDANCE_B.replace("J130245872,4", "J130245872,3"),
     })
     monkeypatch.setattr(workers, "PARALLEL_THRESHOLD", 1)  # the reader processes, even for a few files
     monkeypatch.setattr(raw, "READ_CHUNK_FILES", 1)
-    handed: list[tuple[str, list[str]]] = []  # (partition loaded, partitions handed ahead in its raw step)
-    to_read_after = read_ahead.to_read_after
-
-    def recorded(scope):
-        following = to_read_after(scope)
-        handed.append((scope.school_year, [s.school_year for s in following]))
-        return following
-
-    monkeypatch.setattr(read_ahead, "to_read_after", recorded)
     read_ahead.counts.clear()
     ahead = tmp_path / "ahead.duckdb"
     report = run_load(small_landing, ahead)
     assert report.ok, report.failed
-    assert report.partitions == [(YEAR, "110"), (later, "110"), (last, "110")]
-    # both partitions after the first are handed during its raw step, each once
-    assert handed == [(YEAR, [later, last]), (later, []), (last, [])]
-    assert read_ahead.counts == {"submitted": 6, "taken": 6}  # one chunk per file of 2023-2024 and 2024-2025
+    assert report.partitions == [(YEAR, "110"), (later, "110")]
+    assert read_ahead.counts == {"submitted": 4, "taken": 4}  # one chunk per file of 2023-2024
     assert not list(tmp_path.glob(".daam-ahead-*"))
 
-    monkeypatch.setattr(read_ahead, "to_read_after", lambda scope: [])
+    monkeypatch.setattr(read_ahead, "next_after", lambda scope: None)
     read_ahead.counts.clear()
     alone = tmp_path / "alone.duckdb"
     assert run_load(small_landing, alone).ok
@@ -318,28 +304,11 @@ def test_the_partitions_read_ahead_load_the_same_rows(small_landing: Path, tmp_p
         assert _q(ahead, rows) == _q(alone, rows), table
     assert _staged(ahead) == _staged(alone)
     assert len(_q(ahead, f"select * from raw.attendance where school_year = '{later}'")) == 7
-    assert len(_q(ahead, f"select * from raw.attendance where school_year = '{last}'")) == 3
     # each partition's rows carry the id of the run that loaded that partition
     assert _q(ahead, """select distinct r.school_year, l.partition_key from raw.attendance r
                         join ops.load_log l on l.load_id = r.load_id and l.step = 'raw' order by all""") == [
-        (YEAR, f"110|{YEAR}"), (later, f"110|{later}"), (last, f"110|{last}")]
+        (YEAR, f"110|{YEAR}"), (later, f"110|{later}")]
     assert _indicator(ahead, "school", SCHOOL_A, "enrolled_pupils") == 3
-
-
-def test_the_readers_go_at_most_two_partitions_ahead_each_once():
-    from warehouse.build import Scope, read_ahead
-
-    plan = [("2022-2023", p) for p in ("101", "102", "103", "104")]
-    a, b, c, d = (Scope(school_year=y, province=p) for y, p in plan)
-    with read_ahead.planned(plan, Path("/nonexistent/warehouse.duckdb")):
-        assert read_ahead.to_read_after(a) == [b, c]
-        assert read_ahead.to_read_after(b) == [d]
-        assert read_ahead.to_read_after(c) == []
-        assert read_ahead.to_read_after(d) == []
-        assert read_ahead.to_read_after(Scope(school_year="2022-2023", province="999")) == []
-    with read_ahead.planned(plan, Path("/nonexistent/warehouse.duckdb")):  # a new plan starts afresh
-        assert read_ahead.to_read_after(c) == [d]
-    assert read_ahead.to_read_after(a) == []  # nothing planned
 
 
 ROSTER_A_LATER = ROSTER_A.replace("2AP", "3AP")

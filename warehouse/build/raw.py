@@ -178,20 +178,22 @@ def read_chunks(root: Path, todo: pd.DataFrame, folder: Path,
 
 
 def _read_ahead(con: duckdb.DuckDBPyConnection, root: Path, scope: Scope) -> None:
-    """Hand the chunks of the partitions planned after `scope` and not handed yet to the readers,
-    without waiting (warehouse/build/read_ahead.py): they read while this partition is staged."""
-    for following in read_ahead.to_read_after(scope):
-        files = SQL.query(con, "raw/partition_files.sql", following.params).df()
-        todo = new_versions(con, files)
-        readable = todo[todo["refusal"].isna()].reset_index(drop=True)
-        with worker_pool(len(readable)) as pool:
-            if pool is None:
-                continue
-            read = partial(_read_chunk, str(root), str(read_ahead.folder()))
-            for jobs in _chunks(readable):
-                read_ahead.offer(_chunk_key(jobs), pool.submit(read, jobs))
-        emit("read", f"raw: {len(readable)} file(s) of {following.school_year} {following.province} handed to "
-                     "the readers ahead")
+    """Hand the chunks of the partition planned after `scope` to the readers, without waiting
+    (warehouse/build/read_ahead.py): they read while this partition is staged."""
+    following = read_ahead.next_after(scope)
+    if following is None:
+        return
+    files = SQL.query(con, "raw/partition_files.sql", following.params).df()
+    todo = new_versions(con, files)
+    readable = todo[todo["refusal"].isna()].reset_index(drop=True)
+    with worker_pool(len(readable)) as pool:
+        if pool is None:
+            return
+        read = partial(_read_chunk, str(root), str(read_ahead.folder()))
+        for jobs in _chunks(readable):
+            read_ahead.offer(_chunk_key(jobs), pool.submit(read, jobs))
+    emit("read", f"raw: {len(readable)} file(s) of {following.school_year} {following.province} handed to "
+                 "the readers ahead")
 
 
 @contextmanager

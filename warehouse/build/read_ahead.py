@@ -3,9 +3,9 @@
 `daam load` loads its partitions one after another in one process. Between two raw steps
 (staging, core, the checks, the mart: two thirds of a partition's time at national scale) the
 reader processes would idle while the parent alone works. So when the load says which partitions
-come next (`planned`), the raw step of a partition, once committed, hands the chunks of files of
-the partitions after it (up to AHEAD of them, each once) to the readers (warehouse/build/raw.py),
-and their raw steps take the chunks already read (`take`) instead of reading them again.
+come next (`planned`), the raw step of a partition, once committed, hands the next partition's
+chunks of files to the readers (warehouse/build/raw.py), and the next raw step takes the chunks
+already read (`take`) instead of reading them again.
 
 A chunk is matched on its files' paths, content hashes and versions: a chunk whose files changed
 in between is simply read again. A read ahead never writes the warehouse (its rows wait as
@@ -27,15 +27,8 @@ from pathlib import Path
 from warehouse.build import Scope
 
 PREFIX = ".daam-ahead-"
-# How many partitions the readers may be ahead of the partition being loaded. With one, a large
-# partition after a small one (the next school year's first directorate after a region's smallest)
-# was still being read when its turn came, while the readers had read the small one and then idled
-# through its staging. With two, the readers go on to the partition after next meanwhile. What is
-# read ahead waits on disk as Parquet: 18 MB for a directorate-year of 1.2 million rows.
-AHEAD = 2
 
 _plan: list[Scope] = []
-_handed: set[Scope] = set()  # the planned partitions whose files were handed to the readers
 _ahead: dict[tuple, Future] = {}
 _folder: Path | None = None
 counts: Counter = Counter()  # chunks `taken` read ahead, `submitted` ahead (for the logs and tests)
@@ -59,15 +52,12 @@ def planned(partitions: list[tuple[str, str]], warehouse: str | Path) -> Iterato
         _plan = []
 
 
-def to_read_after(scope: Scope) -> list[Scope]:
-    """The partitions planned after `scope`, up to AHEAD of them, whose files are not yet handed to
-    the readers (in the order planned; none when nothing is planned); counted as handed from now."""
-    if scope not in _plan:
-        return []
-    start = _plan.index(scope) + 1
-    following = [s for s in _plan[start:start + AHEAD] if s not in _handed]
-    _handed.update(following)
-    return following
+def next_after(scope: Scope) -> Scope | None:
+    """The partition planned after `scope`, None when it is the last or nothing is planned."""
+    for i, planned_scope in enumerate(_plan[:-1]):
+        if planned_scope == scope:
+            return _plan[i + 1]
+    return None
 
 
 def folder() -> Path:
@@ -97,6 +87,5 @@ def discard() -> None:
         future.cancel()
     wait(_ahead.values())  # a chunk being read writes its files until it ends; its error is nobody's
     _ahead.clear()
-    _handed.clear()
     if _folder is not None:
         shutil.rmtree(_folder, ignore_errors=True)
