@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from daam.config import RECORD_TYPES, load_settings
@@ -64,7 +63,6 @@ def test_each_declaration_reads_as_its_gx_expectation(record_type):
 @pytest.mark.parametrize("record_type", RECORD_TYPES)
 def test_declarations_and_gx_objects_compile_to_the_same_sql(record_type):
     spec = S.record_types[record_type]
-    con = duckdb.connect()
     for year in YEARS:
         declared = declarations_for(spec, S, year)
         # every column an expectation reads, as text, except the numeric ones the ranges read
@@ -74,7 +72,6 @@ def test_declarations_and_gx_objects_compile_to_the_same_sql(record_type):
         columns = {c: ("DOUBLE" if c in numeric else "VARCHAR") for e in declared
                    for c in (e.column, e.column_A, e.column_B) if c}
         assert compile_expectations(declared, columns) == compile_expectations(expectations_for(spec, S, year), columns)
-    con.close()
 
 
 def test_a_declaration_refuses_what_gx_would_not_have():
