@@ -251,22 +251,79 @@ def test_reading_in_batches_gives_the_same_result(small_landing: Path, tmp_path:
 
 def test_a_readers_rows_are_written_as_text_even_in_a_column_empty_in_the_batch(tmp_path: Path):
     """The readers hand their rows over as Parquet: a column with no value in a batch (a file
-    without it) is still text there, never a type DuckDB guessed from the batch."""
+    without it) is still text there, never a type DuckDB guessed from the batch; each row carries
+    the number of its file in the batch (`_file`)."""
     from warehouse.build import raw
 
-    parts = [{"file_path": ["a.csv", "a.csv"], "file_version": [1, 1], "row_number": [2, 3],
-              "massar_code": [None, None], "school_days": ["20", None]},
-             {"file_path": ["b.csv"], "file_version": [2], "row_number": [2], "massar_code": [None],
-              "school_days": ["٢١"]}]
+    parts = [{"sheet": [None, None], "row_number": [2, 3], "massar_code": [None, None], "school_days": ["20", None]},
+             {"sheet": [None], "row_number": [2], "massar_code": [None], "school_days": ["٢١"]}]
     target = tmp_path / "batch.parquet"
     with duckdb.connect() as con:
         raw.write_parquet(con, parts, target)
         types = dict(con.execute(f"select name, type from parquet_schema('{target}') where num_children is null")
                      .fetchall())
         rows = con.execute(f"select * from '{target}'").fetchall()
-    assert types == {"file_path": "BYTE_ARRAY", "file_version": "INT64", "row_number": "INT64",
+    assert types == {"_file": "INT32", "sheet": "BYTE_ARRAY", "row_number": "INT64",
                      "massar_code": "BYTE_ARRAY", "school_days": "BYTE_ARRAY"}
-    assert rows == [("a.csv", 1, 2, None, "20"), ("a.csv", 1, 3, None, None), ("b.csv", 2, 2, None, "٢١")]
+    assert rows == [(0, None, 2, None, "20"), (0, None, 3, None, None), (1, None, 2, None, "٢١")]
+
+
+def test_each_row_gets_its_own_files_lineage_and_a_duplicates_rows_stay_out(tmp_path: Path):
+    """The parent adds what is the same for all of a file's rows (path, version, school, period,
+    content hash) by the row's Parquet file and its number there (`_file`): the rows of two chunks
+    of files, read as the readers read them, land under their own file, a canteen file among the
+    attendance files included; the rows of a file whose bytes were already loaded from another
+    path do not load."""
+    import hashlib
+
+    import pandas as pd
+
+    from daam.config import load_settings
+    from warehouse.build import raw
+    from warehouse.schema import ensure_schema
+
+    def attendance(codes: list[str]) -> str:
+        return "massar_code,unjustified_absence_days\n" + "".join(f"{c},0\n" for c in codes)
+
+    october = [("attendance", "A1", attendance(["J1"])),
+               ("canteen_meals", "A1", "beneficiaries,meal_days,meals_served\n3,18,50\n"),
+               ("attendance", "A2", attendance(["J2a", "J2b"])),
+               ("attendance", "A3", attendance(["J3a", "J3b", "J3c"]))]
+    november = [("attendance", "B1", attendance(["K1"])),
+                ("attendance", "A2", attendance(["J2a", "J2b"])),  # A2's October bytes sent again
+                ("attendance", "B3", attendance(["K3a", "K3b", "K3c"]))]
+    root, folder = tmp_path / "landing", tmp_path / "parquet"
+    folder.mkdir()
+
+    def chunk(month: str, files: list[tuple[str, str, str]]) -> tuple[raw.ChunkRead, list[dict]]:
+        jobs = []
+        for record_type, school, text in files:
+            path = f"{YEAR}/{record_type}/{month}/{school}.csv"
+            write_files(root, {path: text})
+            jobs.append({"file_path": path, "record_type": record_type, "school_year": YEAR, "period": month,
+                         "school_code": school, "province_code": "110", "version": 1,
+                         "content_sha256": hashlib.sha256(text.encode()).hexdigest()})
+        return raw._read_chunk(str(root), str(folder), jobs), jobs
+
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        ensure_schema(con)
+        batch, hashes, manifest = raw._Batch(), {}, []
+        for month, files in (("2022-10", october), ("2022-11", november)):
+            read, jobs = chunk(month, files)
+            batch.add(read, (pd.Series(job) for job in jobs), hashes, manifest)
+        batch.insert(con, "load-1", load_settings())
+        rows = con.execute("""select file_path, school_code, period, file_version, content_sha256,
+                                     list(massar_code order by row_number), any_value(load_id)
+                              from raw.attendance group by all order by all""").fetchall()
+        canteen = con.execute("select file_path, school_code, meals_served from raw.canteen_meals").fetchall()
+    assert [m["status"] for m in manifest] == ["loaded"] * 5 + ["duplicate", "loaded"]
+    assert rows == [(f"{YEAR}/attendance/{month}/{school}.csv", school, month, 1,
+                     hashlib.sha256(attendance(codes).encode()).hexdigest(), codes, "load-1")
+                    for month, school, codes in [("2022-10", "A1", ["J1"]), ("2022-10", "A2", ["J2a", "J2b"]),
+                                                 ("2022-10", "A3", ["J3a", "J3b", "J3c"]),
+                                                 ("2022-11", "B1", ["K1"]), ("2022-11", "B3", ["K3a", "K3b", "K3c"])]]
+    assert canteen == [(f"{YEAR}/canteen_meals/2022-10/A1.csv", "A1", "50")]
+    assert not list(folder.iterdir())  # the Parquet files are removed once inserted
 
 
 ATTENDANCE_B = "massar_code,unjustified_absence_days\nJ130245871,0\nJ130245872,4\nJ888888888,0\n"

@@ -24,6 +24,7 @@ from functools import partial
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from daam.codes import quotable
@@ -73,18 +74,21 @@ def refusal_kind(refusal: str) -> str:
 @dataclass
 class FileRead:
     """What a reader process sends back for one file: the reader's verdict and, when the file
-    loads, its rows already shaped as `raw.<record_type>` (one list per column, lineage added)."""
+    loads, its rows already shaped as `raw.<record_type>` but for the columns of the file as a whole
+    (`_joined`: the parent adds them by file), one list per column. `part`: the file's number in its
+    chunk's Parquet file (the `_file` of its rows), once written."""
 
     encoding: str | None
     error: tuple[str, str] | None  # (kind, reason)
     extra_columns: list[str]
     rows: dict[str, list] | None
     count: int = 0
+    part: int | None = None
 
 
 def _read_one(path: Path, entry: dict) -> FileRead:
     """Read one file and shape its rows, in a reader process: the per-file and per-row Python
-    work happens on both cores, the parent only joins the lists and inserts."""
+    work happens on both cores, the parent only inserts."""
     settings = load_settings()
     result = read_file(path, settings.record_types[entry["record_type"]], settings)
     error = (result.error_kind, result.error) if result.error else _content_check(entry, result)
@@ -111,9 +115,12 @@ def _read_chunk(root: str, folder: str, jobs: list[dict]) -> ChunkRead:
     reads, tables = [], {}
     for path, entry in zip(safe_paths(Path(root), [e["file_path"] for e in jobs]), jobs):
         read = _read_one(path, entry)
+        part = None
         if read.count:
-            tables.setdefault(entry["record_type"], []).append(read.rows)
-        reads.append(FileRead(read.encoding, read.error, read.extra_columns, None, read.count))
+            parts = tables.setdefault(entry["record_type"], [])
+            part = len(parts)
+            parts.append(read.rows)
+        reads.append(FileRead(read.encoding, read.error, read.extra_columns, None, read.count, part))
     parquet = {}
     for record_type, parts in tables.items():
         target = Path(folder) / f"{uuid.uuid4().hex}.parquet"
@@ -123,14 +130,17 @@ def _read_chunk(root: str, folder: str, jobs: list[dict]) -> ChunkRead:
 
 
 def write_parquet(con: duckdb.DuckDBPyConnection, parts: list[dict[str, list]], target: Path) -> None:
-    """Write the rows of a batch of files (`_raw_rows` of each) to the Parquet file `target`: the
-    file version and row number as integers, every other column as text."""
-    frame = _raw_frame(parts)
-    con.register("chunk", frame)
-    try:
-        con.execute(f"copy (select {_typed(frame.columns)} from chunk) to '{_quoted(target)}' (format parquet)")
-    finally:
-        con.unregister("chunk")
+    """Write the rows of a batch of files (`_raw_rows` of each) to the Parquet file `target`, with
+    `_file`, the number of each row's file in `parts`: the row number as an integer, every other
+    column as text. Uncompressed: the file lives for one insert, on the same disk."""
+    columns = {"_file": np.repeat(np.arange(len(parts), dtype=np.int32), [len(p["row_number"]) for p in parts])}
+    for c in parts[0]:
+        # NumPy arrays, not a DataFrame: pandas checking and copying every value was a third of this
+        columns[c] = np.fromiter(itertools.chain.from_iterable(p[c] for p in parts), count=len(columns["_file"]),
+                                 dtype=np.int64 if c in _INTEGER_COLUMNS else object)
+    with registered(con, chunk=columns):
+        con.execute(f"copy (select {_typed(columns)} from chunk) to '{_quoted(target)}' "
+                    "(format parquet, compression uncompressed)")
 
 
 def _quoted(path: Path) -> str:
@@ -259,7 +269,7 @@ def load_files(con: duckdb.DuckDBPyConnection, root: Path, files: pd.DataFrame, 
             done += len(chunk.files)
             batch.add(chunk, entries, loaded_hashes, manifest_rows)
             if batch.files >= READ_BATCH_FILES or done == len(readable):
-                batch.insert(con, load_id)
+                batch.insert(con, load_id, settings)
                 batch = _Batch()
                 emit("read", f"raw: {done} of {len(readable)} new file(s) read", files_done=done,
                      files=len(readable))
@@ -276,10 +286,11 @@ def load_files(con: duckdb.DuckDBPyConnection, root: Path, files: pd.DataFrame, 
 @dataclass
 class _Batch:
     """The chunks read since the last insert: their Parquet files per record type, and the files
-    whose rows load (not the duplicates)."""
+    whose rows load (not the duplicates): where their rows are (Parquet file, `_file`), and the
+    columns that are the same for all of a file's rows."""
 
     parquet: dict[str, list[str]] = field(default_factory=dict)
-    loaded: dict[str, list[str]] = field(default_factory=dict)
+    loaded: dict[str, list[dict]] = field(default_factory=dict)
     files: int = 0
 
     def add(self, chunk: ChunkRead, entries: Iterator[pd.Series], loaded_hashes: dict,
@@ -303,16 +314,19 @@ class _Batch:
                 continue
             if read.count:
                 loaded_hashes.setdefault(twin_key, entry["file_path"])
-                self.loaded.setdefault(entry["record_type"], []).append(entry["file_path"])
+                self.loaded.setdefault(entry["record_type"], []).append(
+                    {"filename": chunk.parquet[entry["record_type"]], "_file": read.part, **_file_lineage(entry)})
             manifest_rows.append({**row, "status": "loaded", "rows_read": read.count})
 
-    def insert(self, con: duckdb.DuckDBPyConnection, load_id: str) -> None:
-        """Insert the rows of the loaded files, with this load's id, then remove the Parquet files."""
+    def insert(self, con: duckdb.DuckDBPyConnection, load_id: str, settings: Settings) -> None:
+        """Insert the rows of the loaded files, with their lineage and this load's id, then remove the
+        Parquet files."""
         for record_type, paths in self.parquet.items():
             if self.loaded.get(record_type):  # the rows of duplicates stay out
-                SQL.run(con, "raw/insert_rows.sql", {"parquet": paths, "loaded": self.loaded[record_type],
-                                                           "load_id": load_id},
-                        table=f"raw.{record_type}")
+                files = pd.DataFrame(self.loaded[record_type])[["filename", "_file", *_joined(record_type, settings)]]
+                with registered(con, files=files):
+                    SQL.run(con, "raw/insert_rows.sql", {"parquet": paths, "load_id": load_id},
+                            table=f"raw.{record_type}")
             for path in paths:
                 os.remove(path)
 
@@ -343,18 +357,39 @@ def _loaded_hashes(con: duckdb.DuckDBPyConnection, hashes: list[str]) -> dict[tu
     return {(h, sender): path for h, sender, path in rows}
 
 
+# What the inventory says of a file, the same for all of its rows: `raw.<record_type>` columns the
+# parent adds when it inserts (`_joined`), instead of every row carrying them through Parquet: that
+# was half of what writing the readers' Parquet files cost.
+FILE_COLUMNS = ("file_path", "file_version", "school_year", "province_code", "school_code", "period",
+                "content_sha256")
+
+
 def _raw_columns(record_type: str, settings: Settings) -> list[str]:
     return list(dict.fromkeys([*LINEAGE, "content_sha256", *settings.record_types[record_type].columns,
                                "extra"]))
 
 
+def _joined(record_type: str, settings: Settings) -> list[str]:
+    """The file's lineage columns the parent joins to its rows: all but those the record type's files
+    have themselves (the referential's school_code and province_code are its content)."""
+    return [c for c in FILE_COLUMNS if c not in settings.record_types[record_type].columns]
+
+
+def _file_lineage(entry) -> dict:
+    """The `FILE_COLUMNS` of a file, from its inventory entry."""
+    lineage = {col: entry[col] for col in FILE_COLUMNS if col != "file_version"}
+    return {**lineage, "file_version": int(entry["version"])}
+
+
 def _raw_rows(table: dict[str, list], n: int, entry: dict, settings: Settings) -> dict[str, list]:
-    """The columns of `raw.<record_type>` but the load id, in order: the file's own (text or None
-    as read), its lineage, None for a column the file does not have."""
-    lineage = {col: entry[col] for col in ("file_path", "school_year", "province_code", "school_code", "period")}
-    lineage.update(file_version=int(entry["version"]), content_sha256=entry["content_sha256"])
+    """The columns of `raw.<record_type>` but the load id and the `_joined` ones, in order: the
+    file's own (text or None as read), its lineage for a column of the record type the file does
+    not have (the referential's codes), None for any other column the file does not have."""
+    joined, lineage = set(_joined(entry["record_type"], settings)), _file_lineage(entry)
     out = {}
     for col in _raw_columns(entry["record_type"], settings):
+        if col in joined:
+            continue
         if col in table:  # the referential's own school_code / province_code columns are its content
             out[col] = table[col]
         else:
@@ -362,23 +397,12 @@ def _raw_rows(table: dict[str, list], n: int, entry: dict, settings: Settings) -
     return out
 
 
-_INTEGER_COLUMNS = ("file_version", "row_number")
-
-
-def _raw_frame(parts: list[dict[str, list]]) -> pd.DataFrame:
-    """One batch of files' rows as a DataFrame (`write_parquet`): the file version and row number as
-    integers, every other column the Python texts (or None) the reader gave, as objects; `_typed`
-    makes them text."""
-    return pd.DataFrame({c: pd.Series(list(itertools.chain.from_iterable(part[c] for part in parts)),
-                                      dtype="int64" if c in _INTEGER_COLUMNS else object)
-                         for c in parts[0]})
+_INTEGER_COLUMNS = ("_file", "row_number")
 
 
 def _typed(columns) -> str:
-    """The select list of a `_raw_frame`: its text columns cast to VARCHAR, so that DuckDB never
-    keeps a type it guessed from a batch's values (a column empty in the batch is NULL-typed).
-    Objects, not pandas' string dtype, which checks every value as it is built: that was 30 % of
-    the frame and its copy, 7 % of a reader's CPU."""
+    """The select list of `write_parquet`: its text columns cast to VARCHAR, so that DuckDB never
+    keeps a type it guessed from a batch's values (a column empty in the batch is NULL-typed)."""
     return ", ".join(quote_identifier(c) if c in _INTEGER_COLUMNS else f"{quote_identifier(c)}::varchar as {quote_identifier(c)}"
                      for c in columns)
 
