@@ -445,6 +445,25 @@ def test_control_characters_without_nul(tmp_path: Path) -> None:
     rejected(read_file(write(tmp_path, "g.csv", data), STUDENTS, SETTINGS), "unreadable")
 
 
+@pytest.mark.parametrize("text", [
+    "رقم التلميذ,الاسم\nJ1\x07,\x1b[0m\x7f\n",          # C0 controls, DEL, Arabic
+    "code;nom\r\nJ1\u00a0;\u0085 x\u009f\t\x0c\n",       # NBSP, C1 controls (0xC2 bytes), tab, form feed
+    "a,b\n1,\x082\x1a\x1a",                             # DOS end-of-file marks are not counted
+    "é" * 10 + "\x01" * 3 + "\U0001f600" + "\x19\x1b",
+])
+def test_control_characters_counted_on_the_bytes_as_on_the_text(text: str) -> None:
+    """The fast count on UTF-8 or Windows-1256 bytes gives what the regular expression gives on the
+    text, every byte of Windows-1256 included."""
+    from daam.landing.reader.decode import _CONTROL, controls_in
+
+    assert controls_in(text, text.encode(), "utf-8") == controls_in(text) == len(_CONTROL.findall(text))
+    assert controls_in(text) > 0
+    arabic = text.encode("cp1256", errors="replace")
+    assert controls_in(arabic.decode("cp1256"), arabic, "cp1256") == controls_in(arabic.decode("cp1256"))
+    every_byte = bytes(range(256)) + text.encode("cp1256", errors="replace")
+    assert controls_in(every_byte.decode("cp1256"), every_byte, "cp1256") == controls_in(every_byte.decode("cp1256"))
+
+
 def test_damaged_xlsx(tmp_path: Path) -> None:
     built = xlsx(tmp_path / "s.xlsx", {"S": grid([ARABIC_HEADER, *PUPILS])}).read_bytes()
     error = rejected(read_file(write(tmp_path, "d.xlsx", built[: len(built) // 2]), STUDENTS, SETTINGS), "unreadable")
