@@ -276,8 +276,6 @@ def test_each_row_gets_its_own_files_lineage_and_a_duplicates_rows_stay_out(tmp_
     path do not load."""
     import hashlib
 
-    import pandas as pd
-
     from daam.config import load_settings
     from warehouse.build import raw
     from warehouse.schema import ensure_schema
@@ -310,7 +308,7 @@ def test_each_row_gets_its_own_files_lineage_and_a_duplicates_rows_stay_out(tmp_
         batch, hashes, manifest = raw._Batch(), {}, []
         for month, files in (("2022-10", october), ("2022-11", november)):
             read, jobs = chunk(month, files)
-            batch.add(read, (pd.Series(job) for job in jobs), hashes, manifest)
+            batch.add(read, iter(jobs), hashes, manifest)
         batch.insert(con, "load-1", load_settings())
         rows = con.execute("""select file_path, school_code, period, file_version, content_sha256,
                                      list(massar_code order by row_number), any_value(load_id)
