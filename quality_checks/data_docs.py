@@ -61,11 +61,8 @@ from great_expectations.data_context.types.resource_identifiers import Expectati
 from daam.config import load_settings
 from daam.landing.prepare import prepare
 from quality_checks.suites import build_suite
-from quality_checks.types import DEFAULT_MAX_ROWS, Batch
+from quality_checks.types import Batch
 from quality_checks.validate import exception_type
-
-__all__ = ["DEFAULT_MAX_ROWS", "Batch", "DataDocsResult", "SuiteValidation", "build_data_docs", "gx_root",
-           "scrub_result"]
 
 GX_ROOT_ENV = "DAAM_GX_ROOT"
 DEFAULT_ROOT = Path(__file__).resolve().parent
@@ -216,9 +213,9 @@ def build_data_docs(batches: Iterable[Batch], root: Path | None = None) -> DataD
     scrubbed by `scrub_result` before they are rendered); the rows themselves are listed in
     `ops.row_issue` and the schools' feedback workbooks.
 
-    Scale: the reader samples above DEFAULT_MAX_ROWS rows per record type and school year (the same
-    spreadsheet rows every run); the result says so (`sampled`, and per suite rows in scope vs rows
-    validated). Counts on a sampled suite are counts in the sample.
+    Scale: the reader samples above DEFAULT_MAX_ROWS (quality_checks/types.py) rows per record type
+    and school year (the same spreadsheet rows every run); the result says so (`sampled`, and per
+    suite rows in scope vs rows validated). Counts on a sampled suite are counts in the sample.
 
     Rerunning is safe: suites, validation definitions and checkpoints are added or updated, and
     each run adds one validation result per suite to the site's history. Files live under

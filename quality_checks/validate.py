@@ -24,7 +24,6 @@ from daam.landing.prepare import ROW_ID
 from quality_checks.suites import build_suite
 from quality_checks.types import ISSUE_COLUMNS, SuiteOutcome
 
-__all__ = ["ISSUE_COLUMNS", "SuiteOutcome", "exception_type", "run_suite"]
 # GX logs nothing in daam's processes: it logs "Caught exception <text>" at ERROR and rendering
 # tracebacks, and the text can quote a value of the batch. What failed is reported by daam itself,
 # with the expectation and the exception's type (`exception_type`).

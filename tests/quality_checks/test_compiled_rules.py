@@ -33,7 +33,8 @@ from daam.landing.reader import read_file
 from quality_checks import validate
 from quality_checks.compiled import NotCompilable, python_regex_to_re2, run_expectations, run_rules
 from quality_checks.suites import expectations_for
-from quality_checks.validate import ISSUE_COLUMNS, SuiteOutcome, run_suite
+from quality_checks.types import ISSUE_COLUMNS, SuiteOutcome
+from quality_checks.validate import run_suite
 from tests.corpus import cases as C
 
 S = load_settings()
