@@ -149,6 +149,12 @@ _CHART_MARKS_JS = """
       const box = el.getBBox();
       if (box.width > 0 || box.height > 0) n += 1;
     }
+    // a heat map (charts.heatmap) is a table: its marks are the cells that carry a value's colour
+    for (const td of fig.querySelectorAll('table.heatmap td.v')) {
+      const box = td.getBoundingClientRect();
+      const paint = getComputedStyle(td).backgroundColor;
+      if (box.width > 0 && box.height > 0 && paint !== 'rgba(0, 0, 0, 0)' && paint !== 'transparent') n += 1;
+    }
     return [fig.dataset.chart, n];
   });
 }
@@ -156,10 +162,11 @@ _CHART_MARKS_JS = """
 
 
 def chart_marks(page: Page) -> dict[str, int]:
-    """Per `figure.chart[data-chart]`: how many Vega data-mark items (inside `g.role-mark`) have a size.
+    """Per `figure.chart[data-chart]`: how many Vega data-mark items (inside `g.role-mark`) have a size,
+    plus, in a heat map's table, the value cells (`td.v`) that have a size and a painted background.
 
     Axes, legends and titles are not data marks and are not counted; an item of zero width and zero
-    height (an empty path) draws nothing and is not counted either.
+    height (an empty path, a collapsed cell) draws nothing and is not counted either.
     """
     counts: dict[str, int] = {}
     for name, n in page.evaluate(_CHART_MARKS_JS):

@@ -13,10 +13,13 @@ import struct
 import zlib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import vl_convert
 
 from tests.browser import harness
+from warehouse.site import charts
+from warehouse.site.text import Words
 
 pytestmark = pytest.mark.browser
 
@@ -153,10 +156,15 @@ def test_chart_marks_counts_drawn_data_marks(site: Path, open_visit) -> None:
     two = ('<svg width="100" height="50"><g class="mark-rect role-mark"><rect width="10" height="20"/>'
            '<path d="M20,0h10v20h-10Z"/></g><g class="mark-text role-axis-label"><text>1</text></g></svg>')
     empty = '<svg width="100" height="50"><g class="mark-rect role-mark"><path d=""/></g></svg>'
+    # a heat map's table: two value cells painted, one blank cell, one value cell collapsed to nothing
+    frame = pd.DataFrame({"unit": ["a", "a", "b"], "month": ["m1", "m2", "m1"], "rate": [0.2, 0.9, 0.5]})
+    heat = charts.heatmap(frame, "month", "unit", "rate", Words("fr"), columns=["m1", "m2"], title="t")
+    collapsed = heat.replace('<td class="v" style="background:', '<td class="v" style="display:none;background:', 1)
     body = "".join(f'<figure class="chart" data-chart="{name}">{svg}</figure>'
-                   for name, svg in (("vega", vega_svg), ("two", two), ("empty", empty)))
+                   for name, svg in (("vega", vega_svg), ("two", two), ("empty", empty), ("heat", heat),
+                                     ("collapsed", collapsed)))
     visit = open_visit(write(site, "fr/p.html", body, lang="fr"), site)
-    assert harness.chart_marks(visit.page) == {"vega": 3, "two": 2, "empty": 0}
+    assert harness.chart_marks(visit.page) == {"vega": 3, "two": 2, "empty": 0, "heat": 3, "collapsed": 2}
 
 
 @pytest.mark.parametrize("lang", ["fr", "ar"])

@@ -52,7 +52,7 @@ class Figure:
     name: str
     title: str
     note: str = ""
-    svg: str = ""
+    chart: str = ""  # the chart's markup: an inline SVG, or a heat map's table
     table: Table | None = None
 
 
@@ -172,8 +172,8 @@ class Page:
         figure = Figure("compliance", w("compliance_rate"), w("compliance_note"))
         if points:
             frame = pd.DataFrame(points)
-            figure.svg = charts.month_lines(frame, "month", "rate", "year", w, title=w("rate"),
-                                            months=[w.short_month(m) for m in self.months])
+            figure.chart = charts.month_lines(frame, "month", "rate", "year", w, title=w("rate"),
+                                              months=[w.short_month(m) for m in self.months])
         figure.table = Table("compliance", [w("month"), self.label("tayssir_compliant_pupils"),
                                                   self.label("tayssir_beneficiaries"), w("rate")], rows)
         section.figures.append(figure)
@@ -190,8 +190,8 @@ class Page:
             table.append([Cell(self.label(indicator)), value, count])
         figure = Figure("entitlement_paid", w("entitlement_paid"), w("reconciliation_note"))
         if bars:
-            figure.svg = charts.bars(pd.DataFrame(bars), "measure", "mad", w, title=w("amount"),
-                                     order=[b["measure"] for b in bars])
+            figure.chart = charts.bars(pd.DataFrame(bars), "measure", "mad", w, title=w("amount"),
+                                       order=[b["measure"] for b in bars])
         figure.table = Table("entitlement_paid", [w("indicator"), w("amount"), w("reconciliation")], table)
         section.figures.append(figure)
         section.figures.append(self.coverage())
@@ -229,8 +229,8 @@ class Page:
         if bars:
             frame = pd.DataFrame(bars)
             top = [r[0].text for r in rows[: report_config()["chart_rows"]]]
-            figure.svg = charts.stacked_bars(frame[frame["unit"].isin(top)], "unit", "pupils", "part", w,
-                                             title=w("eligible"), parts=parts)
+            figure.chart = charts.stacked_bars(frame[frame["unit"].isin(top)], "unit", "pupils", "part", w,
+                                               title=w("eligible"), parts=parts)
         figure.table = Table("coverage", [w("unit"), w("eligible"), w("beneficiaries"), w("candidates"),
                                                 w("coverage_rate")], rows)
         return figure
@@ -255,8 +255,8 @@ class Page:
             rows.append([Cell(label), value])
         figure = Figure("schoolbags", w("schoolbags"), w("schoolbags_note"))
         if bars:
-            figure.svg = charts.bars(pd.DataFrame(bars), "measure", "kits", w, title=w("value"),
-                                     order=[b["measure"] for b in bars])
+            figure.chart = charts.bars(pd.DataFrame(bars), "measure", "kits", w, title=w("value"),
+                                       order=[b["measure"] for b in bars])
         figure.table = Table("schoolbags", [w("indicator"), w("value")], rows)
         section.figures.append(figure)
         return section
@@ -287,8 +287,8 @@ class Page:
             frame = pd.DataFrame(bars)
             top = sorted({b["unit"] for b in bars}, key=lambda u: -max(
                 b["pupils"] for b in bars if b["unit"] == u))[: report_config()["chart_rows"]]
-            figure.svg = charts.bars(frame[frame["unit"].isin(top)], "unit", "pupils", w, title=w("value"),
-                                     colour="series")
+            figure.chart = charts.bars(frame[frame["unit"].isin(top)], "unit", "pupils", w, title=w("value"),
+                                       colour="series")
         figure.table = Table("grantees_capacity", [w("unit"), self.label("boarding_grantees"),
                                                          self.label("boarding_grant_mad"), w("capacity")], rows)
         section.figures.append(figure)
@@ -304,9 +304,9 @@ class Page:
             rows.append([Cell(w.month(month)), value, cost])
         figure = Figure("meals", w("meals_by_month"))
         if meals:
-            figure.svg = charts.month_bars(pd.DataFrame(meals), "month", "meals", w,
-                                           months=[w.short_month(m) for m in self.months],
-                                           title=self.label("canteen_meals_served"))
+            figure.chart = charts.month_bars(pd.DataFrame(meals), "month", "meals", w,
+                                             months=[w.short_month(m) for m in self.months],
+                                             title=self.label("canteen_meals_served"))
         figure.table = Table("meals", [w("month"), self.label("canteen_meals_served"),
                                              self.label("canteen_cost_mad")], rows)
         section.figures.append(figure)
@@ -328,9 +328,10 @@ class Page:
             shown = sub[sub["unit"].isin(worst) & sub[measure].notna()]
             if not shown.empty:
                 order = worst
-                figure.svg = charts.heatmap(shown.assign(unit=pd.Categorical(shown["unit"], order)), "month_label",
-                                            "unit", measure, w, columns=[w.short_month(m) for m in self.months],
-                                            title=w(measure))
+                figure.chart = charts.heatmap(shown.assign(unit=pd.Categorical(shown["unit"], order)),
+                                              "month_label", "unit", measure, w,
+                                              columns=[w.short_month(m) for m in self.months], title=w(measure),
+                                              headers=[w.abbreviated_month(m) for m in self.months])
             values = {(u, m): v for u, m, v in zip(sub["unit"], sub["month"], sub[measure], strict=True)
                       if not _missing(v)}
             rows = [[Cell(unit)] + [Cell(w.percent(values[unit, m]), True, raw=values[unit, m])
@@ -344,8 +345,8 @@ class Page:
         figure = Figure("quality_score", w("score_trend"))
         if not scores.empty:
             frame = scores.assign(series=w("score"), month=[w.month(m) for m in scores["run_month"]])
-            figure.svg = charts.month_lines(frame, "month", "score", "series", w, months=list(frame["month"]),
-                                            title=w("score"), fmt=",.0f")
+            figure.chart = charts.month_lines(frame, "month", "score", "series", w, months=list(frame["month"]),
+                                              title=w("score"), fmt=",.0f")
         figure.table = Table("quality_score", [w("run_month"), w("completeness"), w("timeliness"),
                                                      w("score")],
                                    [[Cell(w.month(r.run_month)), Cell(w.percent(r.completeness), True),
@@ -359,7 +360,7 @@ class Page:
         if not rules.empty:
             frame = rules.assign(title=[(r.title_ar if w.lang == "ar" else r.title_fr) or r.rule
                                         for r in rules.itertuples()])
-            figure.svg = charts.bars(frame, "title", "issues", w, title=w("issues"))
+            figure.chart = charts.bars(frame, "title", "issues", w, title=w("issues"))
         figure.table = Table("rules_failing", [w("rule"), w("record_type"), w("issues"), w("rows")],
                                    [[Cell((r.title_ar if w.lang == "ar" else r.title_fr) or r.rule),
                                      Cell(r.record_type), Cell(w.number(r.issues), True, raw=r.issues),
@@ -403,8 +404,9 @@ class Page:
             period_label=[w("year_period") if p == "year" else w.short_month(p) for p in states["period"]])
         periods = [w.short_month(m) for m in self.months] + [w("year_period")]
         frame = frame.assign(state_label=[w(s) if s in charts.STATE_COLOURS else s for s in frame["state"]])
-        figure.svg = charts.heatmap(frame, "period_label", "unit", "state_label", w, columns=periods,
-                                    title=w("state"), nominal={w(s): c for s, c in charts.STATE_COLOURS.items()})
+        figure.chart = charts.heatmap(frame, "period_label", "unit", "state_label", w, columns=periods,
+                                      title=w("state"), nominal={w(s): c for s, c in charts.STATE_COLOURS.items()},
+                                      headers=[w.abbreviated_month(m) for m in self.months] + [w("year_period")])
         figure.table = Table("approval", [w("levels_province"), w("period"), w("state")],
                                    [[Cell(r.unit), Cell(r.period_label), Cell(r.state_label)]
                                     for r in frame.itertuples()])
@@ -434,9 +436,9 @@ class Page:
         figure = Figure("ranked", section.title)
         if bars:
             frame = pd.DataFrame(bars).sort_values("completeness")
-            figure.svg = charts.bars(frame.head(report_config()["chart_rows"]), "unit", "completeness", w,
-                                     title=w("completeness"), fmt=".0%",
-                                     order=list(frame["unit"].head(report_config()["chart_rows"])))
+            figure.chart = charts.bars(frame.head(report_config()["chart_rows"]), "unit", "completeness", w,
+                                       title=w("completeness"), fmt=".0%",
+                                       order=list(frame["unit"].head(report_config()["chart_rows"])))
         figure.table = Table("ranked", [w("unit"), w("code"), self.label("enrolled_pupils"),
                                               self.label("tayssir_beneficiaries"),
                                               self.label("schoolbag_kits_distributed"),

@@ -65,6 +65,10 @@ class Words:
         """'2022-10' → the month's name alone (chart axes: the school year is in the title)."""
         return month_names(self.locale)[int(month.split("-")[1])]
 
+    def abbreviated_month(self, month: str) -> str:
+        """'2022-09' → 'sept.' / 'شتنبر' (Babel's abbreviated name: a heat map's narrow column)."""
+        return month_names(self.locale, "abbreviated")[int(month.split("-")[1])]
+
     def d3_locale(self) -> dict:
         """Vega's number format locale (d3-format), with Babel's separators."""
         return {"decimal": get_decimal_symbol(self.locale), "thousands": get_group_symbol(self.locale),
@@ -79,5 +83,5 @@ def _decimal(value: float, decimals: int, locale: str) -> str:
 
 
 @cache
-def month_names(locale: str) -> dict[int, str]:
-    return dict(get_month_names("wide", locale=locale))
+def month_names(locale: str, width: str = "wide") -> dict[int, str]:
+    return dict(get_month_names(width, locale=locale))
