@@ -3,8 +3,8 @@
 A partition's staged rows, facts and indicators depend on: its own current files; every roster of
 the school year (a pupil on two rosters is flagged across directorates); the directorate's
 operator files of the next year (payments are counted by the school year of their period); the
-establishments referential of the directorate; and `configs/` and the code. All of them go into
-the fingerprint; any change re-loads the partition.
+establishments referential of the directorate; and `configs/` and the code, except the report
+site's (NOT_CONTENT). All of them go into the fingerprint; any change re-loads the partition.
 """
 
 from __future__ import annotations
@@ -19,14 +19,21 @@ from warehouse.schema import SQL
 
 PROJECT = Path(__file__).resolve().parents[1]
 CODE_DIRS = ("configs", "daam", "quality_checks", "warehouse", "assets")
+# Code under CODE_DIRS that shapes no row of the warehouse: the report site reads the level products
+# and writes pages (its own fingerprint, warehouse/site/build.py). A change to a page would otherwise
+# re-stage and reload every partition (a nation: about 15 minutes).
+NOT_CONTENT = ("warehouse/site",)
 
 
 @cache
 def code_fingerprint() -> str:
     """Hash of configs/ and the Python and SQL sources that shape the warehouse's content."""
     h = hashlib.sha256()
+    skipped = [PROJECT / folder for folder in NOT_CONTENT]
     for folder in CODE_DIRS:
         for path in sorted((PROJECT / folder).rglob("*")):
+            if any(path.is_relative_to(s) for s in skipped):
+                continue
             if path.is_file() and path.suffix in (".py", ".sql", ".yaml", ".yml", ".csv"):
                 h.update(path.relative_to(PROJECT).as_posix().encode())
                 h.update(path.read_bytes())

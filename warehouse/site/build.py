@@ -210,11 +210,12 @@ def _any_target(wanted: list[Target], kind: str) -> Target:
 @cache
 def site_fingerprint() -> str:
     """Hash of what shapes a page besides its product: the code and configs (code_fingerprint)
-    and the site's templates, styles and fonts."""
+    and the site's own code, templates, styles and fonts (which code_fingerprint leaves out)."""
     h = hashlib.sha256(code_fingerprint().encode())
-    for path in sorted(Path(str(resources.files("warehouse.site"))).rglob("*")):
-        if path.is_file() and path.suffix in (".html", ".css", ".woff2"):
-            h.update(path.name.encode())
+    folder = Path(str(resources.files("warehouse.site")))
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".html", ".css", ".woff2"):
+            h.update(path.relative_to(folder).as_posix().encode())
             h.update(path.read_bytes())
     return h.hexdigest()
 
