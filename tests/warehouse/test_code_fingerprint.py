@@ -1,6 +1,6 @@
 """What the code fingerprint covers: every source that shapes the warehouse's rows, so that a change
-re-loads the partitions, and not the report site's, whose changes redraw pages (site_fingerprint)
-without re-loading a nation."""
+re-loads the partitions, and not the report site's code and page texts, whose changes redraw pages
+(site_fingerprint) without re-loading a nation."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from daam import config
 from warehouse import fingerprint
 from warehouse.site import build
 
@@ -18,6 +19,7 @@ FILES = {
     "warehouse/site/pages.py": "TITLE = 'a'\n",
     "warehouse/site/templates/page.html": "<p>a</p>\n",
     "warehouse/site/static/site.css": "p { color: red }\n",
+    "configs/report.yaml": "text: {}\n",
 }
 
 
@@ -27,6 +29,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
     monkeypatch.setattr(fingerprint, "PROJECT", tmp_path)
+    monkeypatch.setattr(config, "CONFIG_DIR", tmp_path / "configs")
     monkeypatch.setattr(build.resources, "files", lambda package: tmp_path / "warehouse/site")
     monkeypatch.setattr(build, "code_fingerprint", fingerprint.code_fingerprint.__wrapped__)
     return tmp_path
@@ -45,7 +48,7 @@ def test_a_change_to_what_shapes_the_rows_changes_both_fingerprints(project: Pat
 
 
 @pytest.mark.parametrize("name", ["warehouse/site/pages.py", "warehouse/site/templates/page.html",
-                                  "warehouse/site/static/site.css"])
+                                  "warehouse/site/static/site.css", "configs/report.yaml"])
 def test_a_change_to_the_site_redraws_pages_without_reloading_partitions(project: Path, name: str) -> None:
     code, site = _both()
     (project / name).write_text(FILES[name] + "/* changed */\n")

@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 import jinja2
 
+from daam import config
 from daam.config import load_settings
 from warehouse.fingerprint import code_fingerprint
 from warehouse.product_manifest import Manifest
@@ -40,6 +41,7 @@ from warehouse.products import (
 from warehouse.registry import registry
 from warehouse.schema import ensure_schema
 from warehouse.site.paths import dictionary_name, page_name
+from warehouse.site.text import REPORT_CONFIG
 
 LANGS = ("ar", "fr")
 NATIONAL_CODE = "MA"
@@ -210,13 +212,15 @@ def _any_target(wanted: list[Target], kind: str) -> Target:
 @cache
 def site_fingerprint() -> str:
     """Hash of what shapes a page besides its product: the code and configs (code_fingerprint)
-    and the site's own code, templates, styles and fonts (which code_fingerprint leaves out)."""
+    and what code_fingerprint leaves out, the site's own code, templates, styles and fonts and its
+    page texts (configs/report.yaml)."""
     h = hashlib.sha256(code_fingerprint().encode())
     folder = Path(str(resources.files("warehouse.site")))
     for path in sorted(folder.rglob("*")):
         if path.is_file() and path.suffix in (".py", ".html", ".css", ".woff2"):
             h.update(path.relative_to(folder).as_posix().encode())
             h.update(path.read_bytes())
+    h.update((config.CONFIG_DIR / REPORT_CONFIG).read_bytes())
     return h.hexdigest()
 
 

@@ -18,9 +18,12 @@ LANGS = ("ar", "fr")
 FLAG = "c"
 
 
+REPORT_CONFIG = "report.yaml"  # the pages' texts and settings; read by the site alone (warehouse/fingerprint.py)
+
+
 @cache
 def report_config() -> dict:
-    return read_yaml("report.yaml")
+    return read_yaml(REPORT_CONFIG)
 
 
 @dataclass(frozen=True)
