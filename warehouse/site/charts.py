@@ -17,14 +17,12 @@ width its own font gives it, and a screen reader reads it as the table it is."""
 
 from __future__ import annotations
 
-import math
-
 import altair as alt
 import pandas as pd
 import vl_convert
 from markupsafe import escape
 
-from warehouse.site.text import Words
+from warehouse.site.text import Words, missing
 
 FONT = "daam-latin, daam-ar, sans-serif"
 WIDTH = 560
@@ -144,7 +142,7 @@ def heatmap(frame: pd.DataFrame, column: str, row: str, value: str, words: Words
     units = (list(frame[row].cat.categories[frame[row].cat.categories.isin(frame[row])])
              if isinstance(frame[row].dtype, pd.CategoricalDtype) else list(dict.fromkeys(frame[row])))
     cells = {(u, c): v for u, c, v in zip(frame[row], frame[column], frame[value], strict=True)
-             if v is not None and not (isinstance(v, float) and math.isnan(v))}
+             if not missing(v)}
 
     def shown(v) -> str:
         return str(v) if nominal else words.percent(v)

@@ -5,7 +5,6 @@ HTML (it is null in the product: there is no number to leak)."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -14,7 +13,7 @@ import pandas as pd
 from warehouse.site import charts
 from warehouse.site.dictionary import indicator_catalogue
 from warehouse.site.page_data import LEVELS, PageData, next_year, previous_year, school_months
-from warehouse.site.text import FLAG, Words, report_config
+from warehouse.site.text import FLAG, Words, missing, report_config
 
 RECONCILIATION = ("paid_as_due", "unpaid_due", "paid_not_due", "amount_mismatch")
 # The region page's table of its schools: the analyst's drill-down, suppressed cells flagged.
@@ -73,10 +72,6 @@ class Headline:
     change_class: str = ""
 
 
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
 class Page:
     """The content of the page of one unit in one language."""
 
@@ -107,7 +102,7 @@ class Page:
         if not rows:
             return Cell("–", numeric=True)
         provisional = any(r.state == "provisional" for r in rows)
-        if any(r.suppressed or _missing(r.value) for r in rows):
+        if any(r.suppressed or missing(r.value) for r in rows):
             return Cell(FLAG, numeric=True, suppressed=True, provisional=provisional)
         value = float(sum(r.value for r in rows))
         return Cell(self.w.number(value), numeric=True, provisional=provisional, raw=value)
@@ -267,7 +262,7 @@ class Page:
         section = Section("grants", w("grants"))
         level = LEVELS[self.data.kind]["lower"]
         capacity = {(r.geo_level, r.geo_code): float(r.capacity) for r in self.data.capacity.itertuples()
-                    if not _missing(r.capacity)}
+                    if not missing(r.capacity)}
         bars, rows = [], []
         for code in self._codes(level):
             grantees = self.cell(self.value_rows("boarding_grantees", level=level, code=code))
@@ -333,7 +328,7 @@ class Page:
                                               columns=[w.short_month(m) for m in self.months], title=w(measure),
                                               headers=[w.abbreviated_month(m) for m in self.months])
             values = {(u, m): v for u, m, v in zip(sub["unit"], sub["month"], sub[measure], strict=True)
-                      if not _missing(v)}
+                      if not missing(v)}
             rows = [[Cell(unit)] + [Cell(w.percent(values[unit, m]), True, raw=values[unit, m])
                                           if (unit, m) in values else Cell("–", True) for m in self.months]
                     for unit in sorted(set(sub["unit"]))]
@@ -376,7 +371,7 @@ class Page:
         rows = []
         for r in self.data.outliers.itertuples():
             suppressed = bool(getattr(r, "suppressed", False))
-            value = Cell(FLAG, True, True) if suppressed or _missing(r.value) else Cell(
+            value = Cell(FLAG, True, True) if suppressed or missing(r.value) else Cell(
                 w.number(r.value, 1) if abs(r.value) < 10 else w.number(r.value), True, raw=r.value)
             school = (r.school_name_ar if w.lang == "ar" else r.school_name_fr) or r.school_code
             reviewer = getattr(r, "reviewed_by", None)

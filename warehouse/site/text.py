@@ -18,6 +18,11 @@ LANGS = ("ar", "fr")
 FLAG = "c"
 
 
+def missing(value) -> bool:
+    """No value: None or NaN (what pandas gives for a null)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 REPORT_CONFIG = "report.yaml"  # the pages' texts and settings; read by the site alone (warehouse/fingerprint.py)
 
 
@@ -46,12 +51,12 @@ class Words:
         return text.format(**values) if values else text
 
     def number(self, value: float | None, decimals: int = 0) -> str:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        if missing(value):
             return "–"
         return _decimal(value, decimals, self.locale)
 
     def percent(self, value: float | None, decimals: int = 1) -> str:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        if missing(value):
             return "–"
         return format_percent(value, format="#,##0." + "0" * decimals + "%", locale=self.locale)
 
