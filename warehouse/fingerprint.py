@@ -15,27 +15,31 @@ from pathlib import Path
 
 import duckdb
 
+from daam import config
 from warehouse.schema import SQL
 
 PROJECT = Path(__file__).resolve().parents[1]
-CODE_DIRS = ("configs", "daam", "quality_checks", "warehouse", "assets")
-# Code and configs under CODE_DIRS that shape no row of the warehouse: the report site and its page
-# texts (it reads the level products and writes pages; its own fingerprint, warehouse/site/build.py).
-# A change to a page would otherwise re-stage and reload every partition (a nation: about 15 minutes).
+CODE_DIRS = ("daam", "quality_checks", "warehouse", "assets")
+# Code and configs that shape no row of the warehouse: the report site and its page texts (it reads
+# the level products and writes pages; its own fingerprint, warehouse/site/build.py). A change to a
+# page would otherwise re-stage and reload every partition (a nation: about 15 minutes).
 NOT_CONTENT = ("warehouse/site", "configs/report.yaml")
 
 
 @cache
 def code_fingerprint() -> str:
-    """Hash of configs/ and the Python and SQL sources that shape the warehouse's content."""
+    """Hash of the configs the load reads (`daam.config.CONFIG_DIR`: the project's `configs/`, or
+    the folder DAAM_CONFIG_DIR names) and of the Python and SQL sources that shape the warehouse's
+    content."""
     h = hashlib.sha256()
-    skipped = [PROJECT / folder for folder in NOT_CONTENT]
-    for folder in CODE_DIRS:
-        for path in sorted((PROJECT / folder).rglob("*")):
-            if any(path.is_relative_to(s) for s in skipped):
+    folders = [("configs", config.CONFIG_DIR)] + [(name, PROJECT / name) for name in CODE_DIRS]
+    for name, folder in folders:
+        for path in sorted(folder.rglob("*")):
+            shown = f"{name}/{path.relative_to(folder).as_posix()}"  # the same wherever the folder is
+            if any(shown == s or shown.startswith(f"{s}/") for s in NOT_CONTENT):
                 continue
             if path.is_file() and path.suffix in (".py", ".sql", ".yaml", ".yml", ".csv"):
-                h.update(path.relative_to(PROJECT).as_posix().encode())
+                h.update(shown.encode())
                 h.update(path.read_bytes())
     return h.hexdigest()
 

@@ -55,3 +55,22 @@ def test_a_change_to_the_site_redraws_pages_without_reloading_partitions(project
     changed_code, changed_site = _both()
     assert changed_code == code
     assert changed_site != site
+
+
+def test_the_configs_in_use_are_hashed_wherever_daam_config_dir_puts_them(project: Path, tmp_path_factory,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """DAAM_CONFIG_DIR moves the configs the load reads (daam.config.CONFIG_DIR): those are the
+    ones hashed, not the project's own configs/ folder; the same configs hash the same anywhere."""
+    code, site = _both()
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    for name in ("rules.yaml", "report.yaml"):
+        (elsewhere / name).write_text((project / "configs" / name).read_text())
+    monkeypatch.setattr(config, "CONFIG_DIR", elsewhere)
+    assert _both() == (code, site)
+    (project / "configs/rules.yaml").write_text("rules: 2\n")  # not the folder in use: no change
+    assert _both() == (code, site)
+    (elsewhere / "rules.yaml").write_text("rules: 2\n")
+    changed_code, changed_site = _both()
+    assert changed_code != code and changed_site != site
+    (elsewhere / "report.yaml").write_text("text: {a: b}\n")
+    assert _both()[0] == changed_code and _both()[1] != changed_site
