@@ -473,6 +473,25 @@ def _machine_line(m: dict) -> str:
             f"commit {commit}")
 
 
+def floor_seconds(floor: dict | None, floor_after: dict | None) -> float | None:
+    """The floor a load is compared with: the mean of the floors measured before and after it (the
+    one before alone when the bench did not measure it again)."""
+    measured = [f["seconds"] for f in (floor, floor_after) if f and f.get("seconds")]
+    return sum(measured) / len(measured) if measured else None
+
+
+def ratio(load_seconds: float, floor: dict | None, floor_after: dict | None) -> float | None:
+    seconds = floor_seconds(floor, floor_after)
+    return round(load_seconds / seconds, 2) if seconds else None
+
+
+def _floors(r: dict) -> str:
+    """The floor column: the floor, or "before / after" when it was measured on both sides of the load."""
+    after = r.get("floor_after")
+    before = f"{r['floor']['seconds']:,.1f}"
+    return f"{before} / {after['seconds']:,.1f}" if after and after.get("seconds") else before
+
+
 def render_table(results: list[dict]) -> str:
     """The Markdown table of the top-level README: one row per scale, then the machine(s)."""
     order = {s: i for i, s in enumerate(SCALES)}
@@ -490,7 +509,7 @@ def render_table(results: list[dict]) -> str:
             ", ".join(r.get("years", [])),
             f"{r['landing']['files']:,}",
             f"{r['landing']['rows']:,}",
-            f"{r['floor']['seconds']:,.1f}",
+            _floors(r),
             _secs(load),
             f"{ratio:.1f}×" if ratio is not None else "–",
             f"{load['cpu_percent']:.0f}" if load and load.get("cpu_percent") is not None else "–",
@@ -519,7 +538,9 @@ SECTION = """
 
 `make bench SCALE=province|region|nation` (bench/README.md says what each number means; nothing
 asserts a time). CPU % is of all cores; peak RSS sums the load's processes; load / floor compares
-`daam load` with reading the same files into DuckDB as text in one process (bench/floor.py).
+`daam load` with reading the same files into DuckDB as text in one process (bench/floor.py),
+measured before the load and, but at nation scale, again right after it ("before / after"; the
+ratio is to their mean: the machine's speed drifts).
 
 {start}
 {end}
@@ -580,7 +601,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", default=str(ROOT / "bench/results"), help="folder of <scale>.json")
     parser.add_argument("--readme", default=str(ROOT / "README.md"), help="README whose table is rewritten")
     parser.add_argument("--query-runs", type=int, default=5)
+    parser.add_argument("--floor-after", action=argparse.BooleanOptionalAction, default=None,
+                        help="measure the floor again right after the load (default: yes, but not at nation "
+                             "scale, where it takes about 8 minutes)")
     args = parser.parse_args(argv)
+    if args.floor_after is None:
+        args.floor_after = args.scale != "nation"
 
     years = args.years or DEFAULT_YEARS.get(args.scale, TWO_YEARS)
     out = Path(args.out).resolve() / args.scale
@@ -611,15 +637,20 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         generated = True
 
-    floor_json = out / "floor.json"
-    floor_json.unlink(missing_ok=True)
-    floor_step = run_step("floor", [python, ROOT / "bench/floor.py", landing, "--db", out / "floor.duckdb",
-                                    "--json", floor_json], logs, env)
-    floor = json.loads(floor_json.read_text(encoding="utf-8")) if floor_json.exists() else None
-    floor_step.pop("output_tail")  # its JSON is recorded whole below
-    if floor:
-        say(f"floor: {floor['files']:,} files, {floor['rows']:,} rows, {floor['seconds']:.1f} s")
-    (out / "floor.duckdb").unlink(missing_ok=True)
+    def measure_floor(name: str) -> tuple[dict | None, dict]:
+        """bench/floor.py on the landing zone, in its own process: its JSON and its process step."""
+        floor_json = out / f"{name.replace(' ', '_')}.json"
+        floor_json.unlink(missing_ok=True)
+        step = run_step(name, [python, ROOT / "bench/floor.py", landing, "--db", out / "floor.duckdb",
+                               "--json", floor_json], logs, env)
+        found = json.loads(floor_json.read_text(encoding="utf-8")) if floor_json.exists() else None
+        step.pop("output_tail")  # its JSON is recorded whole in the results
+        if found:
+            say(f"{name}: {found['files']:,} files, {found['rows']:,} rows, {found['seconds']:.1f} s")
+        (out / "floor.duckdb").unlink(missing_ok=True)
+        return found, step
+
+    floor, floor_step = measure_floor("floor")
 
     warehouse = out / "warehouse.duckdb"
     from warehouse.products import product_path, products_dir, solved_components_path
@@ -663,6 +694,9 @@ def main(argv: list[str] | None = None) -> int:
         return step
 
     load = timed_load("load")
+    # The machine's speed drifts (a VM's disk and CPU): the floor measured again right after the
+    # load brackets it, and the ratio is taken against the two floors' mean (floor_seconds).
+    floor_after, floor_after_step = measure_floor("floor after") if args.floor_after else (None, None)
     for name, command in (("monitor", [daam, "monitor", "--warehouse", warehouse]),
                           ("feedback", [daam, "feedback", "--warehouse", warehouse, "--out", out / "feedback"]),
                           ("publish", [daam, "publish", "--warehouse", warehouse])):
@@ -708,9 +742,10 @@ def main(argv: list[str] | None = None) -> int:
                     "mib": round(floor["bytes"] / 2**20, 1) if floor else None,
                     "rows": floor["rows"] if floor else None},
         "floor": {**(floor or {"seconds": None}), "process": floor_step},
+        "floor_after": {"seconds": floor_after["seconds"], "process": floor_after_step} if floor_after else None,
         "steps": steps,
         "load_log": logged,
-        "ratio_load_to_floor": round(load["seconds"] / floor["seconds"], 2) if floor and floor["seconds"] else None,
+        "ratio_load_to_floor": ratio(load["seconds"], floor, floor_after),
         "warehouse_mib": round(warehouse.stat().st_size / 2**20, 1) if warehouse.exists() else None,
         "queries": timed,
         "failed_steps": [s["step"] for s in steps if not s["ok"]] + ([] if floor else ["floor"]),
@@ -723,7 +758,8 @@ def main(argv: list[str] | None = None) -> int:
     say(f"results written to {target}; README table rewritten from {len(list(results.glob('*.json')))} result(s)")
     summary = {
         "scale": args.scale, "files": result["landing"]["files"], "rows": result["landing"]["rows"],
-        "floor_s": result["floor"]["seconds"], "ratio_load_to_floor": result["ratio_load_to_floor"],
+        "floor_s": result["floor"]["seconds"], "floor_after_s": floor_after and floor_after["seconds"],
+        "ratio_load_to_floor": result["ratio_load_to_floor"],
         "steps": {s["step"]: {"s": s["seconds"], "cpu_%": s["cpu_percent"], "peak_rss_mib": s["peak_rss_mib"],
                               "exit": s["exit_code"]} for s in steps},
         "partitions": {s["step"]: f"{s['partitions_loaded']} loaded, {s['partitions_unchanged']} unchanged"

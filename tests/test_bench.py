@@ -155,6 +155,9 @@ def test_readme_table_from_results(tmp_path):
                         "| 15.5 (1 loaded; products at 11.2) | 5.0 (0 loaded) | 30.0 | 20.0 | 10.0 | 12.2 |")
     assert "| 100.0 (exit 1) |" in lines[3]
     assert "*" not in table
+    bracketed = run.render_table([{**_result("region", 100.0), "floor_after": {"seconds": 32.5},
+                                   "ratio_load_to_floor": run.ratio(100.0, {"seconds": 40.0}, {"seconds": 32.5})}])
+    assert "| 40.0 / 32.5 | 100.0 | 2.8× |" in bracketed.splitlines()[2]
     edited = run.render_table([{**_result("region", 100.0), "code_fingerprint": {"changed": True}}])
     assert edited.splitlines()[2].startswith("| region* |") and "\\* daam's code changed" in edited
     assert lines[-1] == ("Machine for province (2026-12-03), region (2026-12-03): Test CPU, 2 logical cores, "
@@ -174,3 +177,12 @@ def test_readme_table_from_results(tmp_path):
     second = readme.read_text(encoding="utf-8")
     assert second.count("## Benchmarks") == 1 and second.count(run.END) == 1
     assert second.index("| province |") < second.index("| nation |")
+
+
+def test_the_ratio_is_to_the_mean_of_the_floors_around_the_load():
+    assert run.floor_seconds({"seconds": 40.0}, {"seconds": 30.0}) == 35.0
+    assert run.floor_seconds({"seconds": 40.0}, None) == 40.0
+    assert run.floor_seconds(None, None) is None
+    assert run.ratio(105.0, {"seconds": 40.0}, {"seconds": 30.0}) == 3.0
+    assert run.ratio(105.0, {"seconds": 40.0}, None) == 2.62
+    assert run.ratio(105.0, {"seconds": None}, None) is None
