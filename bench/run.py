@@ -1,6 +1,6 @@
 """The national-scale benchmark: the raw-read floor of a landing zone, then every daam step on it.
 
-    .venv/bin/python bench/run.py --scale province|region|nation [--years Y,Y] [--landing PATH]
+    .venv/bin/python bench/run.py --scale province|region|nation [--years Y,Y] [--landing PATH] [--no-floor-after]
     make bench SCALE=region
 
 1. Generates the landing zone (`daam generate --defects 0.01 --no-truth`) into
@@ -8,11 +8,12 @@
    generation takes long; its one changed attendance file, step 4, stays changed).
 2. Measures the raw-read floor of those files (bench/floor.py, in its own process).
 3. Runs each daam step in its own process, into a new warehouse bench/out/<scale>/warehouse.duckdb:
-   load, monitor, feedback, publish; then an incremental load (one attendance file of one school
-   and month changed in place: one absence-days cell) and a rerun with nothing new. For each:
-   wall seconds, CPU % of all cores (user + system seconds of the process tree / wall / cores),
-   peak RSS of the process tree (the child and all its descendants, summed, sampled every 0.2 s),
-   exit code and the tail of its output. A failing step is recorded, and the run goes on.
+   load, then the floor again (`--floor-after`, by default but at nation scale: the ratio is to
+   the two floors' mean), monitor, feedback, publish; then an incremental load (one attendance
+   file of one school and month changed in place: one absence-days cell) and a rerun with nothing
+   new. For each: wall seconds, CPU % of all cores (user + system seconds of the process tree /
+   wall / cores), peak RSS of the process tree (the child and all its descendants, summed, sampled
+   every 0.2 s), exit code and the tail of its output. A failing step is recorded, and the run goes on.
 4. Reads the per-step times of each load from the warehouse's ops.load_log.
 5. Times each analyst query of warehouse/README.md ("Example queries") on the national product,
    5 runs each, median milliseconds, read-only.
