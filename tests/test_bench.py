@@ -186,3 +186,14 @@ def test_the_ratio_is_to_the_mean_of_the_floors_around_the_load():
     assert run.ratio(105.0, {"seconds": 40.0}, {"seconds": 30.0}) == 3.0
     assert run.ratio(105.0, {"seconds": 40.0}, None) == 2.62
     assert run.ratio(105.0, {"seconds": None}, None) is None
+
+
+def test_warming_the_cache_reads_every_landing_file_whole(tmp_path):
+    sizes = {"a.csv": 10, "2022-2023/attendance/2022-10/1.csv": 5000, "reference/schools/x.csv": 0,
+             ".hidden/y.xlsx": 9 << 20}  # one larger than a read, one empty
+    for name, size in sizes.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x" * size)
+    warmed = run.warm_cache(tmp_path, chunk=4096)
+    assert warmed["files"] == len(sizes) and warmed["bytes"] == sum(sizes.values())
+    assert warmed["seconds"] >= 0
