@@ -322,8 +322,7 @@ class Page:
             figure = Figure(f"{measure}_map", w(f"{measure}_map"))
             shown = sub[sub["unit"].isin(worst) & sub[measure].notna()]
             if not shown.empty:
-                order = worst
-                figure.chart = charts.heatmap(shown.assign(unit=pd.Categorical(shown["unit"], order)),
+                figure.chart = charts.heatmap(shown.assign(unit=pd.Categorical(shown["unit"], worst)),
                                               "month_label", "unit", measure, w,
                                               columns=[w.short_month(m) for m in self.months], title=w(measure),
                                               headers=[w.abbreviated_month(m) for m in self.months])
