@@ -197,3 +197,25 @@ def test_warming_the_cache_reads_every_landing_file_whole(tmp_path):
     warmed = run.warm_cache(tmp_path, chunk=4096)
     assert warmed["files"] == len(sizes) and warmed["bytes"] == sum(sizes.values())
     assert warmed["seconds"] >= 0
+
+
+def test_the_incremental_column_is_the_median_run_with_the_range():
+    def incremental(name, seconds, products):
+        return {"step": name, "seconds": seconds, "ok": True, "exit_code": 0, "partitions_loaded": 1,
+                "partitions_unchanged": 15, "published_at": {"products": products}}
+
+    runs = [incremental("incremental load", 40.4, 32.5), incremental("incremental load 2", 24.0, 21.5),
+            incremental("incremental load 3", 29.0, 22.0)]
+    result = {**_result("nation", 900.0), "steps": [s for s in _result("nation", 900.0)["steps"]
+                                                    if s["step"] != "incremental load"] + runs}
+    assert [s["step"] for s in run.incremental_steps(result)] == [s["step"] for s in runs]
+    row = run.render_table([result]).splitlines()[2]
+    assert "| 29.0 (1 loaded; products at 22.0), median of 3: 24.0–40.4 |" in row
+    summary = run.incremental_summary(run.incremental_steps(result))
+    assert summary == {"runs": 3, "seconds": [40.4, 24.0, 29.0], "products_at": [32.5, 21.5, 22.0],
+                       "median_step": "incremental load 3", "median_seconds": 29.0, "median_products_at": 22.0}
+    # an even number of runs: the lower middle one, a run's own numbers
+    assert run.median_step(runs[:2])["step"] == "incremental load 2"
+    assert run.incremental_summary([]) is None and run.median_step([]) is None
+    # one run: its numbers alone, as before
+    assert "| 15.5 (1 loaded; products at 11.2) |" in run.render_table([_result("province", 90.0)]).splitlines()[2]
