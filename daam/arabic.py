@@ -112,8 +112,10 @@ def folded_words(text) -> list[str]:
 def normalise_name(text) -> str:
     """The name in its normalised form (see the module docstring); '' for a missing value."""
     words = folded_words(text)
-    if not _JOINING.isdisjoint(words):
-        words = _join_compounds(words)
+    # Joining can make a word that joins again (`ال` + `له` is `الله`, which joins the word before
+    # it): join until nothing changes, so that a normalised name is its own normal form.
+    while not _JOINING.isdisjoint(words) and (joined := _join_compounds(words)) != words:
+        words = joined
     return " ".join(words)
 
 
