@@ -11,14 +11,18 @@ with rosters as not materialized (
     from staging.students
     where school_year = $year and not is_quarantined and not is_duplicate_copy
 ), mine as (
-    select distinct massar_code from rosters where province_code = $province
-), twice as (
-    -- the partition's pupils on two schools' rosters (looked up for its pupils only: the year's
-    -- rosters of a nation are 7 M rows, and this runs for each of its 82 partitions)
-    select massar_code from rosters semi join mine using (massar_code)
-    group by massar_code having count(distinct school_code) > 1
+    select distinct core.pupil_key(massar_code) as pupil_key from rosters where province_code = $province
+), elsewhere as (
+    -- the partition's pupils on the year's other directorates' accepted rosters (so on two schools'),
+    -- found by their integer keys in core.pupil_identity: matching the year's 7 M roster rows on
+    -- Massar codes took 0.45 s for each of a nation's 82 partitions, the keys 0.12 s. Those rows
+    -- are as fresh as their partitions' last core step, which follows their staging in every load.
+    select distinct i.province_code, i.massar_code
+    from core.pupil_identity i semi join mine using (pupil_key)
+    where i.school_year = $year and i.province_code <> $province
 ), should as (
-    select r.* from rosters r semi join twice using (massar_code) where r.province_code <> $province
+    select r.* from rosters r
+    join elsewhere e on e.province_code = r.province_code and e.massar_code = r.massar_code
 ), warned as (
     -- the other directorates' roster rows with the warning open
     select r.*
