@@ -12,8 +12,9 @@
    load, then the floor again (`--floor-after`, by default but at nation scale: the ratio is to
    the two floors' mean), monitor, feedback, publish; then incremental loads (`--incremental-runs`,
    3 by default: each after one attendance file of one school and month is changed in place, one
-   absence-days cell; the table shows their median) and a rerun with nothing new. For each: wall seconds, CPU % of all cores (user + system seconds of the process tree /
-   wall / cores), peak RSS of the process tree (the child and all its descendants, summed, sampled
+   absence-days cell; the table shows their median) and a rerun with nothing new. For each: wall
+   seconds, CPU % of all cores (user + system seconds of the process tree / wall / cores), peak
+   RSS of the process tree (the child and all its descendants, summed, sampled
    every 0.2 s), exit code and the tail of its output. A failing step is recorded, and the run goes on.
 4. Reads the per-step times of each load from the warehouse's ops.load_log.
 5. Times each analyst query of warehouse/README.md ("Example queries") on the national product,

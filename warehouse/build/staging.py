@@ -202,6 +202,13 @@ def refresh_twins_elsewhere(con: duckdb.DuckDBPyConnection, spec: RecordTypeSpec
     if rules()[TWINS_RULE].applies.get("record_type") != spec.name:
         return []
     SQL.run(con, "staging/twins_elsewhere.sql", {"year": school_year, "province": province})
+    changed = _apply_twins_elsewhere(con, spec, school_year)
+    # it names pupils (Massar codes); on a failure the transaction's rollback takes it away
+    con.execute("drop table twins_elsewhere")
+    return changed
+
+
+def _apply_twins_elsewhere(con: duckdb.DuckDBPyConnection, spec: RecordTypeSpec, school_year: str) -> list[str]:
     if not con.execute("select count(*) from twins_elsewhere").fetchone()[0]:
         return []
     SQL.run(con, "staging/resolve_twins_elsewhere.sql")
