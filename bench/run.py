@@ -462,9 +462,9 @@ def _step(result: dict, name: str) -> dict | None:
 INCREMENTAL = "incremental load"
 
 
-def incremental_steps(result: dict) -> list[dict]:
-    """The incremental loads of a run, in order: "incremental load", "incremental load 2", …"""
-    return [s for s in result.get("steps", []) if re.fullmatch(rf"{INCREMENTAL}( \d+)?", s["step"])]
+def incremental_steps(steps: list[dict]) -> list[dict]:
+    """The incremental loads among a run's steps, in order: "incremental load", "incremental load 2", …"""
+    return [s for s in steps if re.fullmatch(rf"{INCREMENTAL}( \d+)?", s["step"])]
 
 
 def median_step(steps: list[dict]) -> dict | None:
@@ -490,7 +490,7 @@ def incremental_summary(steps: list[dict]) -> dict | None:
 
 def _incremental(result: dict) -> str:
     """The incremental column: the median run (`_secs`), and the range over the runs when there were several."""
-    steps = incremental_steps(result)
+    steps = incremental_steps(result.get("steps", []))
     text = _secs(median_step(steps), partitions=True)
     if len(steps) > 1:
         seconds = [s["seconds"] for s in steps]
@@ -814,7 +814,7 @@ def main(argv: list[str] | None = None) -> int:
         "steps": steps,
         "load_log": logged,
         "ratio_load_to_floor": ratio(load["seconds"], floor, floor_after),
-        "incremental": incremental_summary(incremental_steps({"steps": steps})),
+        "incremental": incremental_summary(incremental_steps(steps)),
         "warehouse_mib": round(warehouse.stat().st_size / 2**20, 1) if warehouse.exists() else None,
         "queries": timed,
         "failed_steps": [s["step"] for s in steps if not s["ok"]] + ([] if floor else ["floor"]),

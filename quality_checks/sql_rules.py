@@ -20,7 +20,7 @@ SQL = SqlFiles("quality_checks")
 CHECKED_AGAINST_ROSTER = ("school", "directorate")
 
 
-def _for_record_type(rule_id: str, spec: RecordTypeSpec) -> bool:
+def applies_to(rule_id: str, spec: RecordTypeSpec) -> bool:
     return rules()[rule_id].applies.get("record_type") == spec.name
 
 
@@ -29,7 +29,7 @@ def sql_rules_for(spec: RecordTypeSpec) -> list[str]:
     out = ["duplicate_key_conflict", "duplicate_key_identical"] if spec.key else []
     if spec.roster in CHECKED_AGAINST_ROSTER:
         out.append("pupil_not_on_roster")
-    out += [r for r in ("pupil_on_two_rosters", "grant_without_facility") if _for_record_type(r, spec)]
+    out += [r for r in ("pupil_on_two_rosters", "grant_without_facility") if applies_to(r, spec)]
     return out
 
 
@@ -54,7 +54,7 @@ def pupil_not_on_roster(con: duckdb.DuckDBPyConnection, spec: RecordTypeSpec, sc
 def grant_without_facility(con: duckdb.DuckDBPyConnection, spec: RecordTypeSpec) -> pd.DataFrame:
     """Warning on a grant at a school whose referential says it has no boarding (internat,
     demi-pension) or no canteen (cantine_college)."""
-    if not _for_record_type("grant_without_facility", spec):
+    if not applies_to("grant_without_facility", spec):
         return pd.DataFrame()
     return SQL.query(con, "grant_without_facility.sql").df()
 
@@ -64,6 +64,6 @@ def pupil_on_two_rosters(con: duckdb.DuckDBPyConnection, spec: RecordTypeSpec, s
     """Warning on an accepted roster row (the `_row_id`s of `prepared` in the relation `accepted`)
     whose pupil is also on another school's accepted roster the same year, in this directorate or
     another one. Runs once the partition's rows are staged, so that they count among the rosters."""
-    if not _for_record_type("pupil_on_two_rosters", spec):
+    if not applies_to("pupil_on_two_rosters", spec):
         return pd.DataFrame()
     return SQL.query(con, "pupil_on_two_rosters.sql", {"year": school_year, "province": province_code}).df()

@@ -208,10 +208,10 @@ def test_the_incremental_column_is_the_median_run_with_the_range():
             incremental("incremental load 3", 29.0, 22.0)]
     result = {**_result("nation", 900.0), "steps": [s for s in _result("nation", 900.0)["steps"]
                                                     if s["step"] != "incremental load"] + runs}
-    assert [s["step"] for s in run.incremental_steps(result)] == [s["step"] for s in runs]
+    assert [s["step"] for s in run.incremental_steps(result["steps"])] == [s["step"] for s in runs]
     row = run.render_table([result]).splitlines()[2]
     assert "| 29.0 (1 loaded; products at 22.0), median of 3: 24.0–40.4 |" in row
-    summary = run.incremental_summary(run.incremental_steps(result))
+    summary = run.incremental_summary(run.incremental_steps(result["steps"]))
     assert summary == {"runs": 3, "seconds": [40.4, 24.0, 29.0], "products_at": [32.5, 21.5, 22.0],
                        "median_step": "incremental load 3", "median_seconds": 29.0, "median_products_at": 22.0}
     # an even number of runs: the lower middle one, a run's own numbers

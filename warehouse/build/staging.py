@@ -199,7 +199,7 @@ def refresh_twins_elsewhere(con: duckdb.DuckDBPyConnection, spec: RecordTypeSpec
     and make those rows' flags, their files' counts and their partitions' digests follow. Returns
     the directorates whose rows changed. A partition's own staging warns only its own rows: a pupil
     on two directorates' rosters would otherwise be warned only on the roster loaded last."""
-    if rules()[TWINS_RULE].applies.get("record_type") != spec.name:
+    if not sql_rules.applies_to(TWINS_RULE, spec):
         return []
     SQL.run(con, "staging/twins_elsewhere.sql", {"year": school_year, "province": province})
     changed = _apply_twins_elsewhere(con, spec, school_year)
@@ -222,7 +222,7 @@ def _apply_twins_elsewhere(con: duckdb.DuckDBPyConnection, spec: RecordTypeSpec,
     if len(opened):
         opened["record_type"] = spec.name
         with registered(con, issues_new=with_messages(opened, spec).reindex(columns=ISSUE_COLUMNS_OUT)):
-            SQL.run(con, "staging/open_twins_elsewhere.sql")
+            SQL.run(con, "staging/open_issues.sql")
     SQL.run(con, "staging/warned_elsewhere.sql")
     provinces = [p for (p,) in con.execute("select distinct province_code from twins_elsewhere order by 1").fetchall()]
     for other in provinces:
@@ -238,6 +238,7 @@ def merge_issues(con: duckdb.DuckDBPyConnection, issues: pd.DataFrame, record_ty
     with registered(con, issues_new=issues.reindex(columns=ISSUE_COLUMNS_OUT)):
         SQL.run(con, "staging/merge_issues.sql", {"rt": record_type, "year": school_year, "province": province_code,
                                                   "files": files})
+        SQL.run(con, "staging/open_issues.sql")
 
 
 def update_manifest_counts(con: duckdb.DuckDBPyConnection, record_type: str, school_year: str | None,
@@ -314,8 +315,7 @@ def stage_partition(con: duckdb.DuckDBPyConnection, settings: Settings, school_y
         if files != []:
             stage_record_type(con, settings, record_type, params, files)
             SQL.run(con, "staging/record_basis.sql", {**params, "rt": record_type, "basis": basis})
-            if spec.roster == "self":  # the rosters: other directorates' rows may share their pupils
-                refresh_twins_elsewhere(con, spec, school_year, province_code)
+            refresh_twins_elsewhere(con, spec, school_year, province_code)
         results.append(_totals(con, record_type, params, "whole" if files is None else len(files)))
     return results
 

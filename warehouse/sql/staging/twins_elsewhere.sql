@@ -32,7 +32,6 @@ with rosters as not materialized (
             and province_code <> $province) i
       on i.file_path = r.file_path and i.file_version = r.file_version and i.sheet is not distinct from r.sheet
      and i.row_number = r.row_number
-    where r.province_code <> $province
 ), still_twice as (
     -- of their pupils, those still on two schools' rosters
     select massar_code from rosters semi join warned using (massar_code)
