@@ -42,7 +42,8 @@ SNAPSHOT = key("ops/published_snapshot")
 @multi_asset(
     specs=[
         AssetSpec(SNAPSHOT, group_name="ops", kinds={"duckdb"}, tags=TAGS,
-                  deps=[key("mart/indicators"), key("ops/quality_history"), key("ops/approval_drift")],
+                  deps=[key("mart/indicators"), key("ops/quality_history"), key("ops/roster_twins"),
+                        key("ops/approval_drift")],
                   description="<name>.published.duckdb, the engineers' copy of the whole warehouse, swapped in "
                               "atomically once no load is writing: readers opening that file (read-only) always "
                               "see a complete load, never a lock error nor half a partition."),

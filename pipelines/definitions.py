@@ -13,6 +13,7 @@ from assets.monitoring import data_docs, monitoring
 from assets.publish import published
 from assets.raw import raw_files
 from assets.resources import LandingZone, MassarReplica, Warehouse, landing_from_env, warehouse_from_env
+from assets.roster_twins import roster_warnings
 from assets.site import report_site
 from assets.staging import staging_tables
 from pipelines.alerts import AlertNotifier
@@ -39,7 +40,7 @@ def build_definitions(landing: str | None = None, warehouse: str | None = None) 
     DAAM_WAREHOUSE, else data/landing and data/warehouse.duckdb)."""
     return Definitions(
         assets=[landing_inventory, raw_files, staging_tables, core_facts, indicators, monitoring, data_docs,
-                tayssir_month_close, sql_extract, approval_drift, published, report_site],
+                tayssir_month_close, sql_extract, roster_warnings, approval_drift, published, report_site],
         jobs=[landing_scan_job, partition_load_job, quality_monitoring_job, tayssir_cycle_job, sql_extract_job,
               publish_job],
         schedules=[nightly_quality_monitoring, tayssir_monthly_cycle, sql_extract_hourly, sql_extract_nightly_full],

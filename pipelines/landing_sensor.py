@@ -12,7 +12,7 @@ its observations in the cursor:
    many ticks see it.
 3. **Partitions.** Once the scan of the current state has succeeded, the partitions whose inputs
    changed since their last successful load (`warehouse/fingerprint.py`: files by content hash,
-   the year's rosters, the referential, configs and code) get one `partition_load` run each, with
+   the referential, configs and code) get one `partition_load` run each, with
    run key `<year>|<directorate>|<fingerprint>`: a file never triggers twice, and after a
    restart the fingerprints, kept in the warehouse, say what is still to load.
 

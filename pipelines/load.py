@@ -15,6 +15,7 @@ from dagster._utils.backoff import backoff
 from assets.approval import DRIFT_KEYS
 from assets.partitions import partition_key
 from assets.resources import held_open
+from assets.roster_twins import TWINS_KEYS
 from daam.progress import emit
 from pipelines.definitions import build_definitions
 from warehouse.build import read_ahead
@@ -99,17 +100,18 @@ def run_load(landing: str | Path, warehouse: str | Path, years: list[str] | None
             emit("partition", f"{year} {province} {'loaded' if result.success else 'FAILED'}", total=len(todo),
                  done=done + 1)
     # The readers' copy follows only a load that completed everywhere: a partition that failed
-    # between two steps can be half new (its raw files read, its facts not yet rebuilt). The drift
-    # of the signed units is computed after every load all the same (the loaded partitions moved).
+    # between two steps can be half new (its raw files read, its facts not yet rebuilt). The roster
+    # warnings across directorates and the drift of the signed units are made true after every load
+    # all the same (the loaded partitions moved; each partition's staging committed whole).
     if report.ok:
-        emit("publish", "publishing: approval drift, the engineers' copy, the level products")
+        emit("publish", "publishing: roster warnings, approval drift, the engineers' copy, the level products")
         _publish(report, defs, instance, run_config, warehouse)
     else:
         drift = defs.resolve_job_def("publish_snapshot").execute_in_process(
             instance=instance, raise_on_error=False, run_config=run_config,
-            asset_selection=DRIFT_KEYS)
+            asset_selection=TWINS_KEYS + DRIFT_KEYS)
         if not drift.success:
-            report.failed.append(f"approval drift: {_failure(drift)}")
+            report.failed.append(f"roster warnings and approval drift: {_failure(drift)}")
     return report
 
 
@@ -134,10 +136,11 @@ def run_monitoring(warehouse: str | Path, landing: str | Path | None = None, qui
 
 
 def _publish(report: LoadReport, defs, instance: DagsterInstance, run_config: dict, warehouse: Path | str) -> None:
-    """Run the `publish_snapshot` job: the drift of the signed units, the engineers' read copy and,
-    built meanwhile, the directorate, region and national products, then the site. A failure is
-    reported; what it stopped keeps its previous files (a failed suppression leaves the region and
-    national products as they were, the directorates' and the copy published)."""
+    """Run the `publish_snapshot` job: the roster warnings across directorates, the drift of the
+    signed units, the engineers' read copy and, built meanwhile, the directorate, region and
+    national products, then the site. A failure is reported; what it stopped keeps its previous
+    files (a failed suppression leaves the region and national products as they were, the
+    directorates' and the copy published)."""
     result = defs.resolve_job_def("publish_snapshot").execute_in_process(
         instance=instance, raise_on_error=False, run_config=run_config)
     if not result.success:

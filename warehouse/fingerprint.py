@@ -1,10 +1,12 @@
 """What a partition's load depends on, as one hash, so that unchanged partitions can be skipped.
 
-A partition's staged rows, facts and indicators depend on: its own current files; every roster of
-the school year (a pupil on two rosters is flagged across directorates); the directorate's
-operator files of the next year (payments are counted by the school year of their period); the
-establishments referential of the directorate; and `configs/` and the code, except the report
-site's (NOT_CONTENT). All of them go into the fingerprint; any change re-loads the partition.
+A partition's staged rows, facts and indicators depend on: its own current files, its rosters
+among them; the directorate's operator files of the next year (payments are counted by the school
+year of their period); the establishments referential of the directorate; and `configs/` and the
+code, except the report site's (NOT_CONTENT). All of them go into the fingerprint; any change
+re-loads the partition. Another directorate's roster is not in it: a pupil on two directorates'
+rosters is warned on both by the roster-twins step after the load (warehouse/build/roster_twins.py),
+which changes no fact or indicator, so a corrected roster reloads its own directorate only.
 """
 
 from __future__ import annotations

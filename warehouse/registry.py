@@ -9,7 +9,7 @@ Each schema folder of `warehouse/sql/` has a `models.yml` next to its SQL files,
   `table` (selected and replaced whole), `view`, `script` (its SQL file's statements run as
   written) or `python` (a builder writes it);
 - `build` — its SQL file; `partition_by` — the columns a partition replace deletes by;
-- `built_by` — the builder (`warehouse/build/<name>.py`, one per layer) whose asset writes it;
+- `built_by` — the builder (`warehouse/build/<name>.py`, one per layer or step) whose asset writes it;
   default: its schema; `none` for the tables several builders write along the way;
 - `deps` — the models it reads; `foreign_keys`, `source` and `checks` — what guards it;
 - `audience` — the products that may hold it (`province`, `region`, `national`); none means the
@@ -39,7 +39,7 @@ from daam.sqlfiles import IDENTIFIER
 SCHEMAS = ("raw", "staging", "core", "mart", "ops")
 AUDIENCES = ("province", "region", "national")
 MATERIALIZATIONS = ("seed", "partition", "table", "view", "script", "python")
-BUILDERS = ("landing", "raw", "staging", "core", "mart", "cycle", "ops", "approval", "none")
+BUILDERS = ("landing", "raw", "staging", "core", "mart", "cycle", "ops", "approval", "roster_twins", "none")
 # The $parameter each partition column is bound to.
 PARTITION_PARAMS = {"school_year": "year", "province_code": "province", "month": "month"}
 

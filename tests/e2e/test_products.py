@@ -29,7 +29,7 @@ REGION = "02"
 FUNCTIONS = Path(__file__).resolve().parents[2] / "warehouse" / "sql" / "core" / "functions.sql"
 RUN_COLUMNS = {"load_id", "run_id", "last_run_id", "input_fingerprint", "loaded_at", "scanned_at", "first_seen_at",
                "last_seen_at", "resolved_at", "run_at", "started_at", "finished_at", "closed_at", "reviewed_at",
-               "set_up_at", "first_used_at", "check_value", "built_at", "staged_at"}
+               "set_up_at", "first_used_at", "check_value", "built_at", "staged_at", "reconciled_at"}
 
 
 def _load(landing: Path, db: Path, secret: Path) -> None:

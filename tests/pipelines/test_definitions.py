@@ -18,8 +18,9 @@ EXPECTED_ASSETS = sorted(
      "mart/schoolbag_needs", "mart/schoolbag_forecast", "mart/tayssir_month_close",
      "mart/pupil_in_two_schools", "mart/household", "mart/household_member", "ops/duplicate_candidate",
      "landing/sql_extract",
-     # the drift of the signed units (warehouse/build/approval.py), then the snapshot
-     "ops/approval_drift", "ops/approval_drift_file", "ops/published_snapshot",
+     # the drift of the signed units (warehouse/build/approval.py) and the roster warnings across
+     # directorates (warehouse/build/roster_twins.py), then the snapshot
+     "ops/approval_drift", "ops/approval_drift_file", "ops/roster_twins", "ops/published_snapshot",
      # the level products (warehouse/products.py), after the snapshot
      "published/province_products", "published/region_products", "published/national_product",
      # the reports site (warehouse/site/), after the products
@@ -76,8 +77,11 @@ def test_jobs_and_partitions():
         "core/quality_score_weight"}
     publish = defs.resolve_job_def("publish_snapshot")
     assert {k.to_user_string() for k in publish.asset_layer.executable_asset_keys} == {
-        "ops/approval_drift", "ops/approval_drift_file", "ops/published_snapshot", "published/province_products",
-        "published/region_products", "published/national_product", "published/report_site"}
+        "ops/approval_drift", "ops/approval_drift_file", "ops/roster_twins", "ops/published_snapshot",
+        "published/province_products", "published/region_products", "published/national_product",
+        "published/report_site"}
+    snapshot = defs.resolve_asset_graph().get(AssetKey(["ops", "published_snapshot"]))
+    assert AssetKey(["ops", "roster_twins"]) in snapshot.parent_keys  # copied once the warnings are true
 
 
 def test_schedules_and_sensors(monkeypatch):

@@ -211,10 +211,15 @@ def test_unknown_school_file_loads_once_the_referential_knows_it(small_landing: 
 
 def test_every_step_is_logged_without_personal_data(loaded: Path):
     steps = _q(loaded, "select step, partition_key, detail from ops.load_log order by started_at")
-    # then the publish job: the drift of the signed units (none here), over the whole warehouse
-    assert [s for s, _, _ in steps] == ["landing_inventory", "raw", "staging", "core", "mart", "approval_drift"]
-    assert all(p == "110|2022-2023" for s, p, _ in steps if s not in ("landing_inventory", "approval_drift"))
-    assert steps[-1][2] == "0 of 0 signed unit(s) drifting"
+    # then the publish job, over the whole warehouse: the drift of the signed units (none here), the
+    # roster warnings across directorates (one directorate here: none to change)
+    assert [s for s, _, _ in steps] == ["landing_inventory", "raw", "staging", "core", "mart", "approval_drift",
+                                        "roster_twins"]
+    assert all(p == "110|2022-2023" for s, p, _ in steps
+               if s not in ("landing_inventory", "approval_drift", "roster_twins"))
+    assert steps[-2][2] == "0 of 0 signed unit(s) drifting"
+    assert steps[-1][2] == ("1 school year(s) reconciled (0 unchanged): 0 roster row(s) warned, 0 cleared, "
+                            "in 0 directorate(s)")
     details = " ".join(d for _, _, d in steps)
     assert "students: 5 rows, 1 quarantined" in details and "published" in details
     assert "J130245871" not in details and "العلوي" not in details

@@ -1,5 +1,6 @@
 """A pupil on the rosters of two directorates of one school year: both rosters carry the warning,
-whichever directorate loads first, and a corrected roster clears it on the other one too."""
+whichever directorate loads first, and a corrected roster clears it on the other one too, which
+is not reloaded for it (warehouse/build/roster_twins.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -44,6 +45,14 @@ def _warnings(db: Path) -> dict:
             "warned": warned, "manifest": manifest, "digests": digests}
 
 
+def _reconciled(db: Path) -> list[tuple]:
+    """ops.roster_twins: per school year, the rows the last reconciliation warned and cleared, in how
+    many directorates, and when."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("select school_year, rows_warned, rows_cleared, directorates, reconciled_at "
+                           "from ops.roster_twins order by all").fetchall()
+
+
 def test_both_directorates_warned_and_cleared_together(tmp_path: Path):
     landing, db = tmp_path / "landing", tmp_path / "w.duckdb"
     write_files(landing, {
@@ -61,16 +70,20 @@ def test_both_directorates_warned_and_cleared_together(tmp_path: Path):
     assert after_load["messages"] == [("L'élève « J130245871 » figure aussi sur la liste d'un autre établissement "
                                        "cette année : vérifiez s'il a été transféré.")]
     assert after_load["digests"] == [("110", True), ("111", True)]
+    # 111's staging warned its own row against 110's roster; 110's row was the step's to warn
+    [(year, warned, cleared, directorates, first_at)] = _reconciled(db)
+    assert (year, warned, cleared, directorates) == (YEAR, 1, 0, 1)
 
     rerun = run_load(landing, db)
     assert rerun.ok and rerun.partitions == [] and _warnings(db) == after_load
+    assert _reconciled(db) == [(YEAR, 1, 0, 1, first_at)]  # the year's rosters unchanged: not reconciled again
 
-    # 111 corrects its roster: the pupil was never there. A roster change reloads the year's every
-    # partition (warehouse/fingerprint.py), 110 first: it is staged against 111's old roster, and
-    # keeps its warning until 111's new one is staged.
+    # 111 corrects its roster: the pupil was never there. 111 alone is reloaded (a partition's
+    # fingerprint holds its own rosters), and the step after it clears 110's warning.
     write_files(landing, {ROSTER_111: HEADER + SIBLING})
     corrected = run_load(landing, db)
-    assert corrected.ok and corrected.partitions == [(YEAR, "110"), (YEAR, "111")]
+    assert corrected.ok and corrected.partitions == [(YEAR, "111")] and corrected.unchanged == [(YEAR, "110")]
+    assert [r[:4] for r in _reconciled(db)] == [(YEAR, 0, 1, 1)]
     after_fix = _warnings(db)
     assert after_fix["open"] == [] and after_fix["warned"] == []
     assert (ROSTER_110, 2) in after_fix["resolved"]
@@ -79,11 +92,13 @@ def test_both_directorates_warned_and_cleared_together(tmp_path: Path):
 
     # and back: 111 lists the pupil again, the warning opens again on 110's row too
     write_files(landing, {ROSTER_111: HEADER + SIBLING + MOVED})
-    assert run_load(landing, db).ok
+    back = run_load(landing, db)
+    assert back.ok and back.partitions == [(YEAR, "111")]
     again = _warnings(db)
     assert again["open"] == [(ROSTER_110, 2), (ROSTER_111, 3)]
     assert again["warned"] == [(ROSTER_110, 2), (ROSTER_111, 3)]
     assert again["manifest"] == {ROSTER_110: 1, ROSTER_111: 1}
+    assert again["digests"] == [("110", True), ("111", True)]
 
 
 def test_a_pupil_at_two_schools_of_one_directorate_stays_warned_when_a_third_leaves(tmp_path: Path):

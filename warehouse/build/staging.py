@@ -3,15 +3,14 @@
 
 Staged rows are always those of the current file versions in raw, so reruns converge. A record
 type is staged again whole when what its rows are checked against changed (`ops.staging_basis`:
-the code and configs, the referential, the rosters; a late roster so re-admits rows); otherwise
+the code and configs, the referential, the directorate's rosters; a late roster so re-admits rows); otherwise
 only its files with a new version, or no longer current, are staged again, so a late or corrected
 file costs that file, not its directorate-year. Record types are staged in the order of
-configs/record_types.yaml, the roster first, since the others are checked against it. Staging a
-partition's rosters also opens or resolves the pupil-on-two-rosters warning on the other
-directorates' roster rows that share a pupil with them (`refresh_twins_elsewhere`), so that both
-rosters of a pupil are warned whichever directorate loads first. Issues no
-longer raised are marked `resolved`, never deleted; the manifest's row counts are updated in place
-for the current file versions.
+configs/record_types.yaml, the roster first, since the others are checked against it. A
+partition's roster rows are warned against every roster of the year; the other directorates' rows
+that share a pupil with them are warned (or cleared) once the load is over, by the roster-twins
+step (warehouse/build/roster_twins.py). Issues no longer raised are marked `resolved`, never
+deleted; the manifest's row counts are updated in place for the current file versions.
 
 The row work is set-based and runs inside DuckDB, on its own threads: a record type's rows of the
 partition are copied to a temporary table, normalised by SQL (`daam/landing/prepare_sql.py`, the
@@ -189,48 +188,6 @@ def with_messages(out: pd.DataFrame, spec: RecordTypeSpec) -> pd.DataFrame:
     return out
 
 
-TWINS_RULE = "pupil_on_two_rosters"
-
-
-def refresh_twins_elsewhere(con: duckdb.DuckDBPyConnection, spec: RecordTypeSpec, school_year: str,
-                            province: str) -> list[str]:
-    """After a partition's rosters are staged, open or resolve the pupil-on-two-rosters warning on
-    the rows of the year's other directorates that share a pupil with them (staging/twins_elsewhere.sql),
-    and make those rows' flags, their files' counts and their partitions' digests follow. Returns
-    the directorates whose rows changed. A partition's own staging warns only its own rows: a pupil
-    on two directorates' rosters would otherwise be warned only on the roster loaded last."""
-    if not sql_rules.applies_to(TWINS_RULE, spec):
-        return []
-    SQL.run(con, "staging/twins_elsewhere.sql", {"year": school_year, "province": province})
-    changed = _apply_twins_elsewhere(con, spec, school_year)
-    # it names pupils (Massar codes); on a failure the transaction's rollback takes it away
-    con.execute("drop table twins_elsewhere")
-    return changed
-
-
-def _apply_twins_elsewhere(con: duckdb.DuckDBPyConnection, spec: RecordTypeSpec, school_year: str) -> list[str]:
-    if not con.execute("select count(*) from twins_elsewhere").fetchone()[0]:
-        return []
-    SQL.run(con, "staging/resolve_twins_elsewhere.sql")
-    opened = con.execute("""
-        select t.file_path, t.file_version, t.sheet, t.row_number, t.school_code, t.school_year, t.province_code,
-               'warning' as severity, $rule as rule, 'massar_code' as column_name, r.massar_code as raw_value
-        from twins_elsewhere t
-        left join raw.students r on r.file_path = t.file_path and r.file_version = t.file_version
-         and r.sheet is not distinct from t.sheet and r.row_number = t.row_number
-        where t.warn order by all""", {"rule": TWINS_RULE}).df()
-    if len(opened):
-        opened["record_type"] = spec.name
-        with registered(con, issues_new=with_messages(opened, spec).reindex(columns=ISSUE_COLUMNS_OUT)):
-            SQL.run(con, "staging/open_issues.sql")
-    SQL.run(con, "staging/warned_elsewhere.sql")
-    provinces = [p for (p,) in con.execute("select distinct province_code from twins_elsewhere order by 1").fetchall()]
-    for other in provinces:
-        update_manifest_counts(con, spec.name, school_year, other)
-        record_digest(con, registry()[f"staging.{spec.name}"], school_year, other)
-    return provinces
-
-
 def merge_issues(con: duckdb.DuckDBPyConnection, issues: pd.DataFrame, record_type: str,
                  school_year: str | None, province_code: str | None, files: list[str] | None = None) -> None:
     """Make `ops.row_issue` say exactly `issues` for the record type in the scope (null: any; only
@@ -315,7 +272,6 @@ def stage_partition(con: duckdb.DuckDBPyConnection, settings: Settings, school_y
         if files != []:
             stage_record_type(con, settings, record_type, params, files)
             SQL.run(con, "staging/record_basis.sql", {**params, "rt": record_type, "basis": basis})
-            refresh_twins_elsewhere(con, spec, school_year, province_code)
         results.append(_totals(con, record_type, params, "whole" if files is None else len(files)))
     return results
 
