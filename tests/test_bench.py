@@ -89,6 +89,23 @@ def test_incremental_change_is_one_cell_in_the_same_encoding(landing, tmp_path):
     assert abs(int(changed["old"]) - int(changed["new"])) == 1
 
 
+def test_a_roster_sent_again_is_the_same_pupils_in_a_new_file(landing, tmp_path):
+    import shutil
+
+    copy = tmp_path / "landing"
+    shutil.copytree(landing, copy)
+    resent = run.resend_one_roster_file(copy)
+    assert "/students/" in resent["file"] and resent["file"].startswith(max(
+        p.name for p in copy.iterdir() if p.name[:4].isdigit()))  # the latest school year
+    before, after = (landing / resent["file"]).read_bytes(), (copy / resent["file"]).read_bytes()
+    assert before != after and len(before) == len(after)
+    old_rows, new_rows = floor.csv_rows(before), floor.csv_rows(after)
+    assert sorted(old_rows) == sorted(new_rows) and old_rows[:-2] == new_rows[:-2]
+    assert (new_rows[-2], new_rows[-1]) == (old_rows[-1], old_rows[-2])
+    a, b = resent["lines_swapped"]
+    assert b == a + 1 and before.splitlines()[a - 1] == after.splitlines()[b - 1]
+
+
 def test_load_log_breakdown_counts_overlaps_once():
     t0 = datetime(2026, 1, 1, 8)
     rows = [("run1", "raw", "2022-2023|110", t0, t0 + timedelta(seconds=4)),
@@ -124,6 +141,8 @@ def _result(scale: str, load_s: float, ok: bool = True) -> dict:
             step("monitor", 30.0), step("feedback", 20.0), step("publish", 10.0),
             step("incremental load", 15.5, partitions_loaded=1, partitions_unchanged=15,
                  published_at={"engineers_copy": 6.1, "products": 11.25, "site": 15.0}),
+            step("roster load", 21.0, partitions_loaded=1, partitions_unchanged=15,
+                 published_at={"engineers_copy": 9.0, "products": 16.5, "site": 20.0}),
             step("rerun load", 5.0, partitions_loaded=0, partitions_unchanged=16),
         ],
         "queries": [{"query": "a", "status": "ok", "median_ms": 12.25},
@@ -152,7 +171,8 @@ def test_readme_table_from_results(tmp_path):
     assert lines[0].startswith("| scale | years | files | rows | floor s | load s | load / floor |")
     assert lines[2].startswith("| province |") and lines[3].startswith("| region |")  # scale order
     assert lines[2] == ("| province | 2021-2022, 2022-2023 | 12,345 | 4,567,890 | 40.0 | 90.0 | 2.2× | 61 | 1,234 "
-                        "| 15.5 (1 loaded; products at 11.2) | 5.0 (0 loaded) | 30.0 | 20.0 | 10.0 | 12.2 |")
+                        "| 15.5 (1 loaded; products at 11.2) | 21.0 (1 loaded; products at 16.5) | 5.0 (0 loaded) "
+                        "| 30.0 | 20.0 | 10.0 | 12.2 |")
     assert "| 100.0 (exit 1) |" in lines[3]
     assert "*" not in table
     bracketed = run.render_table([{**_result("region", 100.0), "floor_after": {"seconds": 32.5},
