@@ -60,7 +60,8 @@ sql_extract_job = define_asset_job(
 publish_job = define_asset_job(
     "publish_snapshot",
     selection=_tagged("publish_snapshot"),
-    description="Compute the drift of the signed units, then swap in a fresh read-only copy of the warehouse for "
-                "engineers and, while it is copied, rebuild the products of the directorates, regions and nation "
-                "(only when no load is writing); then the reports site.",
+    description="Make the roster warnings across directorates true and compute the drift of the signed units, "
+                "then swap in a fresh read-only copy of the warehouse for engineers and, while it is copied, "
+                "rebuild the products of the directorates, regions and nation (only when no load is writing); "
+                "then the reports site.",
 )

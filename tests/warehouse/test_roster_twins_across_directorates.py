@@ -119,3 +119,30 @@ def test_a_pupil_at_two_schools_of_one_directorate_stays_warned_when_a_third_lea
     assert state["open"] == [(ROSTER_110, 2), (f"{YEAR}/students/19905K.csv", 2)]
     assert state["warned"] == [(ROSTER_110, 2), (f"{YEAR}/students/19905K.csv", 2)]
     assert state["digests"] == [("110", True), ("111", True)]
+
+
+def test_a_load_that_failed_somewhere_still_warns_both_rosters(tmp_path: Path, monkeypatch):
+    """The readers' copy waits for a load that completes everywhere, but the roster warnings are
+    made true after every load (staging commits a partition whole): 111's core step fails, 111's
+    staged roster still counts, and 110's row is warned."""
+    from warehouse.build import core
+
+    real_core = core.build
+
+    def failing_core(con, scope, run_id):
+        if scope.province == "111":
+            raise RuntimeError("core failed on purpose")
+        return real_core(con, scope, run_id)
+
+    monkeypatch.setattr(core, "build", failing_core)
+    landing, db = tmp_path / "landing", tmp_path / "w.duckdb"
+    write_files(landing, {
+        "reference/schools/2022-09-01.csv": REFERENTIAL,
+        ROSTER_110: HEADER + MOVED + STAYED,
+        ROSTER_111: HEADER + MOVED,
+    })
+    report = run_load(landing, db)
+    assert report.failed and report.failed[0].startswith(f"{YEAR}/111: core_facts") and report.published is None
+    state = _warnings(db)
+    assert state["open"] == [(ROSTER_110, 2), (ROSTER_111, 2)] and state["manifest"] == {ROSTER_110: 1, ROSTER_111: 1}
+    assert [r[:4] for r in _reconciled(db)] == [(YEAR, 1, 0, 1)]

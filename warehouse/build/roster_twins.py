@@ -71,20 +71,17 @@ def reconcile(con: duckdb.DuckDBPyConnection, school_year: str) -> tuple[int, in
     (in the caller's transaction). Returns the rows warned, the rows cleared and the directorates
     whose rows changed."""
     SQL.run(con, "staging/roster_twins.sql", {"year": school_year})
-    try:
-        warned, cleared = con.execute("select count(*) filter (warn), count(*) filter (not warn) "
-                                      "from roster_twins").fetchone()
-        if not warned and not cleared:
-            return 0, 0, []
-        _apply(con, school_year)
-        provinces = [p for (p,) in con.execute("select distinct province_code from roster_twins order by 1").fetchall()]
-    finally:
-        # it names pupils (Massar codes); on a failure the transaction's rollback takes it away too
-        con.execute("drop table if exists roster_twins")
+    warned, cleared = con.execute("select count(*) filter (warn), count(*) filter (not warn) "
+                                  "from roster_twins").fetchone()
+    provinces = [p for (p,) in con.execute("select distinct province_code from roster_twins order by 1").fetchall()]
+    if provinces:
+        _apply(con, school_year, provinces)
+    # it names pupils (Massar codes); on a failure the transaction's rollback takes it away
+    con.execute("drop table roster_twins")
     return warned, cleared, provinces
 
 
-def _apply(con: duckdb.DuckDBPyConnection, school_year: str) -> None:
+def _apply(con: duckdb.DuckDBPyConnection, school_year: str, provinces: list[str]) -> None:
     spec = load_settings().record_types[ROSTERS]
     SQL.run(con, "staging/resolve_roster_twins.sql")
     # the rule's own raw value (the code as the school typed it) and messages
@@ -100,6 +97,6 @@ def _apply(con: duckdb.DuckDBPyConnection, school_year: str) -> None:
         with registered(con, issues_new=with_messages(opened, spec).reindex(columns=ISSUE_COLUMNS_OUT)):
             SQL.run(con, "staging/open_issues.sql")
     SQL.run(con, "staging/roster_twins_flags.sql")
-    for province in [p for (p,) in con.execute("select distinct province_code from roster_twins").fetchall()]:
+    for province in provinces:
         update_manifest_counts(con, ROSTERS, school_year, province)
         record_digest(con, registry()[f"staging.{ROSTERS}"], school_year, province)
