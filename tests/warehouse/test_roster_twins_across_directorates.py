@@ -146,3 +146,22 @@ def test_a_load_that_failed_somewhere_still_warns_both_rosters(tmp_path: Path, m
     state = _warnings(db)
     assert state["open"] == [(ROSTER_110, 2), (ROSTER_111, 2)] and state["manifest"] == {ROSTER_110: 1, ROSTER_111: 1}
     assert [r[:4] for r in _reconciled(db)] == [(YEAR, 1, 0, 1)]
+
+
+def test_no_warning_where_the_catalogue_does_not_apply_the_rule(tmp_path: Path, monkeypatch):
+    """The step follows the catalogue like the partition's own staging: where the rule applies to no
+    roster (configs/), it opens nothing."""
+    from quality_checks import sql_rules
+
+    real = sql_rules.applies_to
+    monkeypatch.setattr(sql_rules, "applies_to",
+                        lambda rule_id, spec: rule_id != "pupil_on_two_rosters" and real(rule_id, spec))
+    landing, db = tmp_path / "landing", tmp_path / "w.duckdb"
+    write_files(landing, {
+        "reference/schools/2022-09-01.csv": REFERENTIAL,
+        ROSTER_110: HEADER + MOVED + STAYED,
+        ROSTER_111: HEADER + MOVED,
+    })
+    assert run_load(landing, db).ok
+    state = _warnings(db)
+    assert state["open"] == [] and state["warned"] == [] and state["manifest"] == {ROSTER_110: 0, ROSTER_111: 0}

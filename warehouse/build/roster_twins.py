@@ -6,9 +6,9 @@ year, in its directorate or another one (quality_checks/sql/pupil_on_two_rosters
 directorate's row is not that partition's to change, so of a pupil on two directorates' rosters
 only the roster staged last would carry the warning, and a roster corrected in one directorate
 would leave the other's open. This step, run in the `publish_snapshot` job (after every complete
-load, before the readers' copy and the products), finds the year's accepted roster rows
-whose open warning is not what the rosters say (staging/roster_twins.sql), opens or resolves it
-with the rule's own value and messages, and makes those rows' flags, their files' counts and their
+load, before the readers' copy and the products), finds the year's accepted roster rows whose
+open warning is not what the rosters say (staging/roster_twins.sql), opens or resolves it with the
+rule's own value and messages, and makes those rows' flags, their files' counts and their
 partitions' staging digests (which the products' fingerprints read) follow.
 
 Because of it, a partition depends on its own rosters only (warehouse/fingerprint.py,
@@ -26,6 +26,7 @@ import duckdb
 
 from daam.config import load_settings
 from daam.sqlfiles import registered
+from quality_checks import sql_rules
 from warehouse.build import Built, Scope
 from warehouse.build.staging import ISSUE_COLUMNS_OUT, update_manifest_counts, with_messages
 from warehouse.db import log_step, transaction
@@ -42,10 +43,12 @@ def build(con: duckdb.DuckDBPyConnection, run_id: str) -> Built:
     """Reconcile the roster warnings of every school year whose staged rosters changed since."""
     started = datetime.now()
     totals = {"years": 0, "years_unchanged": 0, "rows_warned": 0, "rows_cleared": 0, "directorates": 0}
+    # the catalogue (configs/) says whether the rule applies to the rosters at all
+    applies = sql_rules.applies_to(RULE, load_settings().record_types[ROSTERS])
     with transaction(con):
         for year, basis, reconciled in SQL.query(con, "staging/roster_twins_due.sql",
                                                  {"code": code_fingerprint()}).fetchall():
-            if basis == reconciled:
+            if basis == reconciled or not applies:
                 totals["years_unchanged"] += 1
                 continue
             warned, cleared, provinces = reconcile(con, year)
