@@ -806,23 +806,21 @@ def main(argv: list[str] | None = None) -> int:
     say(f"end   queries: {len(ok)} timed, {len(timed) - len(ok)} skipped or failed"
         + (f", slowest median {max(q['median_ms'] for q in ok):.1f} ms" if ok else ""))
 
-    for run_number in range(1, max(args.incremental_runs, 1) + 1):
-        say("start change one attendance file")
+    def change_landing(label: str, change) -> dict:
+        """One change to the landing zone, said and recorded; its error too, as a failing step's is."""
+        say(f"start {label}")
         try:
-            changed = change_one_attendance_file(landing)
-            say(f"end   change one attendance file: {changed}")
+            done = change(landing)
+            say(f"end   {label}: {done}")
         except Exception as exc:  # noqa: BLE001 - recorded, as a failing step is
-            changed = {"error": f"{type(exc).__name__}: {exc}"}
-            say(f"end   change one attendance file: FAILED {changed['error']}")
+            done = {"error": f"{type(exc).__name__}: {exc}"}
+            say(f"end   {label}: FAILED {done['error']}")
+        return done
+
+    for run_number in range(1, max(args.incremental_runs, 1) + 1):
+        changed = change_landing("change one attendance file", change_one_attendance_file)
         timed_load(INCREMENTAL if run_number == 1 else f"{INCREMENTAL} {run_number}", changed_file=changed)
-    say("start send one roster again")
-    try:
-        resent = resend_one_roster_file(landing)
-        say(f"end   send one roster again: {resent}")
-    except Exception as exc:  # noqa: BLE001 - recorded, as a failing step is
-        resent = {"error": f"{type(exc).__name__}: {exc}"}
-        say(f"end   send one roster again: FAILED {resent['error']}")
-    timed_load(ROSTER, changed_file=resent)
+    timed_load(ROSTER, changed_file=change_landing("send one roster again", resend_one_roster_file))
     timed_load("rerun load")
 
     code_at_end = code_fingerprint()

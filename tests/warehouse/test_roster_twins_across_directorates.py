@@ -53,13 +53,19 @@ def _reconciled(db: Path) -> list[tuple]:
                            "from ops.roster_twins order by all").fetchall()
 
 
-def test_both_directorates_warned_and_cleared_together(tmp_path: Path):
-    landing, db = tmp_path / "landing", tmp_path / "w.duckdb"
+def _pupil_on_both_rosters(tmp_path: Path) -> tuple[Path, Path]:
+    """A landing zone where MOVED is on a roster of 110 (with STAYED) and of 111; the warehouse's path."""
+    landing = tmp_path / "landing"
     write_files(landing, {
         "reference/schools/2022-09-01.csv": REFERENTIAL,
         ROSTER_110: HEADER + MOVED + STAYED,
         ROSTER_111: HEADER + MOVED,
     })
+    return landing, tmp_path / "w.duckdb"
+
+
+def test_both_directorates_warned_and_cleared_together(tmp_path: Path):
+    landing, db = _pupil_on_both_rosters(tmp_path)
     first = run_load(landing, db)
     assert first.ok and first.partitions == [(YEAR, "110"), (YEAR, "111")]  # 110's roster is staged first
     after_load = _warnings(db)
@@ -135,12 +141,7 @@ def test_a_load_that_failed_somewhere_still_warns_both_rosters(tmp_path: Path, m
         return real_core(con, scope, run_id)
 
     monkeypatch.setattr(core, "build", failing_core)
-    landing, db = tmp_path / "landing", tmp_path / "w.duckdb"
-    write_files(landing, {
-        "reference/schools/2022-09-01.csv": REFERENTIAL,
-        ROSTER_110: HEADER + MOVED + STAYED,
-        ROSTER_111: HEADER + MOVED,
-    })
+    landing, db = _pupil_on_both_rosters(tmp_path)
     report = run_load(landing, db)
     assert report.failed and report.failed[0].startswith(f"{YEAR}/111: core_facts") and report.published is None
     state = _warnings(db)
@@ -156,12 +157,7 @@ def test_no_warning_where_the_catalogue_does_not_apply_the_rule(tmp_path: Path, 
     real = sql_rules.applies_to
     monkeypatch.setattr(sql_rules, "applies_to",
                         lambda rule_id, spec: rule_id != "pupil_on_two_rosters" and real(rule_id, spec))
-    landing, db = tmp_path / "landing", tmp_path / "w.duckdb"
-    write_files(landing, {
-        "reference/schools/2022-09-01.csv": REFERENTIAL,
-        ROSTER_110: HEADER + MOVED + STAYED,
-        ROSTER_111: HEADER + MOVED,
-    })
+    landing, db = _pupil_on_both_rosters(tmp_path)
     assert run_load(landing, db).ok
     state = _warnings(db)
     assert state["open"] == [] and state["warned"] == [] and state["manifest"] == {ROSTER_110: 0, ROSTER_111: 0}
