@@ -24,7 +24,7 @@ from datetime import datetime
 
 import duckdb
 
-from daam.config import load_settings
+from daam.config import RecordTypeSpec, load_settings
 from daam.sqlfiles import registered
 from quality_checks import sql_rules
 from warehouse.build import Built, Scope
@@ -43,18 +43,17 @@ def build(con: duckdb.DuckDBPyConnection, run_id: str) -> Built:
     """Reconcile the roster warnings of every school year whose staged rosters changed since."""
     started = datetime.now()
     totals = {"years": 0, "years_unchanged": 0, "rows_warned": 0, "rows_cleared": 0, "directorates": 0}
-    # the catalogue (configs/) says whether the rule applies to the rosters at all
-    applies = sql_rules.applies_to(RULE, load_settings().record_types[ROSTERS])
+    spec = load_settings().record_types[ROSTERS]
     with transaction(con):
-        for year, basis, reconciled in SQL.query(con, "staging/roster_twins_due.sql",
-                                                 {"code": code_fingerprint()}).fetchall():
-            if basis == reconciled or not applies:
+        # the catalogue (configs/) says whether the rule applies to the rosters at all
+        due = _bases(con) if sql_rules.applies_to(RULE, spec) else []
+        for year, basis, reconciled in due:
+            if basis == reconciled:
                 totals["years_unchanged"] += 1
                 continue
-            warned, cleared, provinces = reconcile(con, year)
+            warned, cleared, provinces = reconcile(con, spec, year)
             # the basis after the reconciliation, which took again the digests of the partitions it changed
-            after = {y: b for y, b, _ in SQL.query(con, "staging/roster_twins_due.sql",
-                                                   {"code": code_fingerprint()}).fetchall()}[year]
+            [(_, after, _)] = _bases(con, year)
             SQL.run(con, "staging/record_roster_twins.sql", {
                 "year": year, "basis": after, "warned": warned, "cleared": cleared,
                 "directorates": len(provinces), "at": datetime.now()})
@@ -69,23 +68,29 @@ def build(con: duckdb.DuckDBPyConnection, run_id: str) -> Built:
     return Built("roster_twins", Scope(), {"ops.roster_twins": totals}, detail=detail)
 
 
-def reconcile(con: duckdb.DuckDBPyConnection, school_year: str) -> tuple[int, int, list[str]]:
-    """Open or resolve the warning on the year's roster rows where it is not what the rosters say
-    (in the caller's transaction). Returns the rows warned, the rows cleared and the directorates
-    whose rows changed."""
+def _bases(con: duckdb.DuckDBPyConnection, school_year: str | None = None) -> list[tuple[str, str, str | None]]:
+    """(school year, its rosters' basis now, the basis it was last reconciled against) of every
+    school year with staged rosters, or of `school_year` alone."""
+    return SQL.query(con, "staging/roster_twins_due.sql",
+                     {"code": code_fingerprint(), "year": school_year}).fetchall()
+
+
+def reconcile(con: duckdb.DuckDBPyConnection, spec: RecordTypeSpec, school_year: str) -> tuple[int, int, list[str]]:
+    """Open or resolve the warning on the year's roster rows (`spec`: the rosters' record type) where
+    it is not what the rosters say (in the caller's transaction). Returns the rows warned, the rows
+    cleared and the directorates whose rows changed."""
     SQL.run(con, "staging/roster_twins.sql", {"year": school_year})
     warned, cleared = con.execute("select count(*) filter (warn), count(*) filter (not warn) "
                                   "from roster_twins").fetchone()
     provinces = [p for (p,) in con.execute("select distinct province_code from roster_twins order by 1").fetchall()]
     if provinces:
-        _apply(con, school_year, provinces)
+        _apply(con, spec, school_year, provinces)
     # it names pupils (Massar codes); on a failure the transaction's rollback takes it away
     con.execute("drop table roster_twins")
     return warned, cleared, provinces
 
 
-def _apply(con: duckdb.DuckDBPyConnection, school_year: str, provinces: list[str]) -> None:
-    spec = load_settings().record_types[ROSTERS]
+def _apply(con: duckdb.DuckDBPyConnection, spec: RecordTypeSpec, school_year: str, provinces: list[str]) -> None:
     SQL.run(con, "staging/resolve_roster_twins.sql")
     # the rule's own raw value (the code as the school typed it) and messages
     opened = con.execute("""

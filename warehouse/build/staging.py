@@ -5,8 +5,8 @@ Staged rows are always those of the current file versions in raw, so reruns conv
 type is staged again whole when what its rows are checked against changed (`ops.staging_basis`:
 the code and configs, the referential, the directorate's rosters; a late roster so re-admits
 rows); otherwise only its files with a new version, or no longer current, are staged again, so a
-late or corrected file costs that file, not its directorate-year. Record types are staged in the order of
-configs/record_types.yaml, the roster first, since the others are checked against it. A
+late or corrected file costs that file, not its directorate-year. Record types are staged in the
+order of configs/record_types.yaml, the roster first, since the others are checked against it. A
 partition's roster rows are warned against every roster of the year; the other directorates' rows
 that share a pupil with them are warned (or cleared) once the load is over, by the roster-twins
 step (warehouse/build/roster_twins.py). Issues no longer raised are marked `resolved`, never
