@@ -173,7 +173,18 @@ def read_yaml(name: str) -> dict[str, Any]:
     if not path.exists():
         raise ConfigError(f"missing configuration file {path}")
     with path.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh) or {}
+        return parse_yaml(fh) or {}
+
+
+# libyaml's parser where the installed PyYAML has it (its wheels do): the same documents as
+# `yaml.safe_load`, 9x faster. The configs are parsed in every process that needs them (the load,
+# each site and feedback worker), 0.35 s a time with the pure-Python parser.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def parse_yaml(stream):
+    """A YAML document (text or an open file) parsed as `yaml.safe_load` would (plain data only)."""
+    return yaml.load(stream, Loader=_YAML_LOADER)
 
 
 def _csv(name: str) -> list[dict[str, str]]:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-import yaml
-
-from daam.config import CONFIG_DIR
+from daam.config import CONFIG_DIR, parse_yaml
 
 
 @dataclass(frozen=True)
@@ -32,7 +30,7 @@ class Rule:
 def rules() -> dict[str, Rule]:
     """Every rule of the catalogue by id."""
     with (CONFIG_DIR / "quality_rules.yaml").open(encoding="utf-8") as fh:
-        doc = yaml.safe_load(fh)["rules"]
+        doc = parse_yaml(fh)["rules"]
     return {
         rid: Rule(rid, r["severity"], r["kind"], r["message_fr"], r["message_ar"], r.get("applies", {}),
                   r["title_fr"], r["title_ar"], r["fix_fr"], r["fix_ar"])

@@ -40,9 +40,8 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-import yaml
 
-from daam.config import CONFIG_DIR, ConfigError, Settings, load_settings
+from daam.config import CONFIG_DIR, ConfigError, Settings, load_settings, parse_yaml
 from warehouse.db import transaction
 from warehouse.schema import SQL
 
@@ -81,7 +80,7 @@ def load_approvers(path: str | Path | None = None, settings: Settings | None = N
     path = Path(path) if path else approvers_path()
     settings = settings or load_settings()
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        doc = parse_yaml(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         raise ConfigError(f"no approvers file at {path}: list who may approve in configs/approvers.yaml") from None
     out: dict[str, Approver] = {}

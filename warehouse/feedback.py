@@ -38,9 +38,8 @@ from typing import Self
 import duckdb
 import pandas as pd
 import xlsxwriter
-import yaml
 
-from daam.config import CONFIG_DIR, RECORD_TYPES, Settings, load_settings
+from daam.config import CONFIG_DIR, RECORD_TYPES, Settings, load_settings, parse_yaml
 from daam.progress import emit
 from daam.sqlfiles import registered
 from quality_checks.catalogue import rules
@@ -94,7 +93,7 @@ class FeedbackReport:
 def rejection_texts() -> dict[str, dict[str, str]]:
     """configs/file_rejections.yaml: kind -> {fr, ar}."""
     with (CONFIG_DIR / "file_rejections.yaml").open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)["kinds"]
+        return parse_yaml(fh)["kinds"]
 
 
 def rejection_text(kind: str | None, lang: str) -> str:

@@ -31,9 +31,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
-from daam.config import Settings, load_settings
+from daam.config import Settings, load_settings, parse_yaml
 from daam.sqlfiles import IDENTIFIER
 
 SCHEMAS = ("raw", "staging", "core", "mart", "ops")
@@ -268,7 +266,7 @@ def _fill(value, record_type: str):
 
 
 def _load_checks(root: Path) -> dict[str, CheckDef]:
-    doc = yaml.safe_load((root / "checks" / "checks.yml").read_text(encoding="utf-8"))["checks"]
+    doc = parse_yaml((root / "checks" / "checks.yml").read_text(encoding="utf-8"))["checks"]
     return {name: CheckDef(name, " ".join(str(c["description"]).split()), bool(c["blocking"]),
                            f"checks/{c['sql']}" if c.get("sql") else None, c.get("per"), c.get("computed_by"))
             for name, c in doc.items()}
@@ -282,7 +280,7 @@ def registry() -> Registry:
     checks = _load_checks(root)
     models: dict[str, Model] = {}
     for schema in SCHEMAS:
-        doc = yaml.safe_load((root / schema / "models.yml").read_text(encoding="utf-8")) or {}
+        doc = parse_yaml((root / schema / "models.yml").read_text(encoding="utf-8")) or {}
         if "template" in doc:
             models.update(_expand(doc["template"], doc.get("overrides", {}), schema, checks, settings))
         groups = doc.get("column_groups", {})

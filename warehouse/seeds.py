@@ -12,9 +12,8 @@ from collections.abc import Callable, Iterable
 
 import duckdb
 import pandas as pd
-import yaml
 
-from daam.config import CONFIG_DIR, RECORD_TYPES, ConfigError, Settings, outlier_config
+from daam.config import CONFIG_DIR, RECORD_TYPES, ConfigError, Settings, outlier_config, parse_yaml
 from daam.sqlfiles import registered
 from quality_checks.catalogue import rules
 from quality_checks.expectations import declarations_for
@@ -73,7 +72,7 @@ def submission_rules(settings: Settings) -> pd.DataFrame:
     """configs/completeness.yaml expected_submissions: one row per accepted value of each condition
     (one row without condition for a record type every open school owes)."""
     with (CONFIG_DIR / "completeness.yaml").open(encoding="utf-8") as fh:
-        doc = yaml.safe_load(fh)["expected_submissions"]
+        doc = parse_yaml(fh)["expected_submissions"]
     # a condition names a column of the school's referential version (core/fct_submission.sql)
     columns = {c.name for c in registry()["core.dim_school"].columns}
     rows = []

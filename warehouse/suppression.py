@@ -63,9 +63,8 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-import yaml
 
-from daam.config import CONFIG_DIR, ConfigError
+from daam.config import CONFIG_DIR, ConfigError, parse_yaml
 from warehouse.disclosure_audit import KEY, SolvedComponents, Workspace
 
 CONFIG_FILE = "suppression.yaml"
@@ -99,7 +98,7 @@ def load_rules(path: str | Path | None = None) -> Rules:
     if not path.exists():
         raise ConfigError(f"missing configuration file {path}")
     with path.open(encoding="utf-8") as fh:
-        doc = yaml.safe_load(fh) or {}
+        doc = parse_yaml(fh) or {}
     where = path.name
     for key in ("k", "counts"):
         if key not in doc:

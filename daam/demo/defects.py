@@ -12,9 +12,8 @@ from datetime import date, timedelta
 from functools import cache
 
 import numpy as np
-import yaml
 
-from daam.config import CONFIG_DIR, Settings
+from daam.config import CONFIG_DIR, Settings, parse_yaml
 from daam.demo import names
 from daam.demo.writers import Fmt, Table
 
@@ -53,7 +52,7 @@ BAD_LEVELS = ["7AP", "السنة السابعة ابتدائي", "CE2", "4AC"]
 def severities() -> dict[str, str]:
     """Rule id -> severity, from configs/quality_rules.yaml."""
     with (CONFIG_DIR / "quality_rules.yaml").open(encoding="utf-8") as fh:
-        return {k: v["severity"] for k, v in yaml.safe_load(fh)["rules"].items()}
+        return {k: v["severity"] for k, v in parse_yaml(fh)["rules"].items()}
 
 
 @dataclass
