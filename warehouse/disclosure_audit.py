@@ -67,9 +67,6 @@ from typing import Protocol, Self
 import duckdb
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from warehouse.publish import swap_in, temporary_beside
 
@@ -265,6 +262,11 @@ class Workspace:
         """Interval of every suppressed count cell: DataFrame(cell, lower, upper, component,
         variables). `cache` (kept by the caller between rounds, and between builds) reuses the
         solution of a component whose linear programme is the same, coefficient for coefficient."""
+        # imported here: SciPy takes 0.25 s to import, and the site's page workers import this
+        # module (through warehouse.products) without ever solving
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
         t = self.table
         m = _numpy(self.con.execute(f"""
             with m as (
@@ -419,6 +421,9 @@ def _solve_component(hidden: np.ndarray, e_var: np.ndarray, e_eq: np.ndarray, e_
     One LP per maximum. A minimum is solved only when no solution found so far already has the
     variable at its lower bound (then that bound is its minimum, exactly): HiGHS returns vertices,
     which hold most variables at their bounds, so this saves most of the minimisations."""
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix
+
     n = len(hidden)
     lower = np.where(hidden, 0.0, 1.0)
     if len(e_eq) == 0:  # a suppressed cell in no relation: nothing bounds it above
