@@ -177,8 +177,8 @@ def read_yaml(name: str) -> dict[str, Any]:
 
 
 # libyaml's parser where the installed PyYAML has it (its wheels do): the same documents as
-# `yaml.safe_load`, 9x faster. The configs are parsed in every process that needs them (the load,
-# each site and feedback worker), 0.35 s a time with the pure-Python parser.
+# `yaml.safe_load`, 9x faster (the project's 23 YAML files: 0.35 s with the pure-Python parser, 0.04
+# s with it). Every process that needs the configs parses them: the load, each site and feedback worker.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
