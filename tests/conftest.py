@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,21 @@ def write_files(root: Path, files: dict[str, str]) -> None:
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+
+
+def fail_core(monkeypatch, fails: Callable, message: str = "core failed on purpose") -> None:
+    """Make the core step of every partition for which `fails(scope)` holds raise `message`; the
+    other partitions' core steps build as usual."""
+    from warehouse.build import core
+
+    real = core.build
+
+    def build(con, scope, run_id):
+        if fails(scope):
+            raise RuntimeError(message)
+        return real(con, scope, run_id)
+
+    monkeypatch.setattr(core, "build", build)
 
 
 @pytest.fixture

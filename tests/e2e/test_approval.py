@@ -24,6 +24,7 @@ from daam.demo.generator import generate
 from pipelines.cli import main as daam
 from pipelines.definitions import build_definitions
 from pipelines.load import run_load
+from tests.conftest import fail_core
 from warehouse.approval import APPROVERS_ENV, ApprovalError, act, load_approvers, verify
 from warehouse.build import Scope, approval, cycle
 from warehouse.products import build_products, product_path
@@ -510,22 +511,13 @@ def test_the_demo_signs_a_few_months_so_every_state_shows(wh: Path):
 
 
 def test_drift_is_computed_after_a_load_in_which_a_partition_failed(wh: Path, monkeypatch):
-    from warehouse.build import core
-
     landing = wh.parent / "landing"
     _act(wh, "approve", "2022-11", DP, "November audited")
     path, school, meals = _canteen_file(landing, wh, "2022-11")
     _correct(path, meals - 40)
     other = min((landing / YEAR / "canteen_meals" / "2022-11").glob("20*.csv"))  # a school of 111
     other.write_bytes(other.read_bytes() + b"\n")
-    real = core.build
-
-    def broken(con, scope, run_id):
-        if scope.province == "111":
-            raise RuntimeError("disk full")
-        return real(con, scope, run_id)
-
-    monkeypatch.setattr(core, "build", broken)
+    fail_core(monkeypatch, lambda scope: scope.province == "111", "disk full")
     report = run_load(landing, wh)
     assert [f.split(":")[0] for f in report.failed] == [f"{YEAR}/111"] and report.published is None
     drift = _q(wh, "select geo_level, geo_code, difference from ops.approval_drift "

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from pipelines.load import run_load
-from tests.conftest import ATTENDANCE_A, ROSTER_A, SCHOOL_A, SCHOOL_B, YEAR, write_files
+from tests.conftest import ATTENDANCE_A, ROSTER_A, SCHOOL_A, SCHOOL_B, YEAR, fail_core, write_files
 
 
 def _q(db: Path, sql: str, params: dict | None = None):
@@ -505,24 +505,19 @@ def test_the_partition_runs_share_one_connection_and_a_failed_step_opens_a_new_o
     partition opens the file again and loads. The write-ahead log, which holds the committed steps
     until DuckDB checkpoints it, is private like the warehouse."""
     from assets import resources
-    from warehouse.build import core, mart
+    from warehouse.build import mart
 
     later = "2023-2024"
     write_files(small_landing, {f"{later}/students/{SCHOOL_A}.csv": ROSTER_A_LATER,
                                 f"{later}/attendance/2023-10/{SCHOOL_A}.csv": ATTENDANCE_B})
     db = tmp_path / "w.duckdb"
     opened_held, wal_modes = [], []
-    real_open, real_core, real_mart = resources._open, core.build, mart.build
+    real_open, real_mart = resources._open, mart.build
 
     def counting_open(*args, **kwargs):
         if resources._held:  # inside the partition loop
             opened_held.append(args[0])
         return real_open(*args, **kwargs)
-
-    def failing_core(con, scope, run_id):
-        if scope.school_year == YEAR:
-            raise RuntimeError("core failed on purpose")
-        return real_core(con, scope, run_id)
 
     def mart_then_look_at_the_log(con, scope, run_id):
         built = real_mart(con, scope, run_id)
@@ -531,7 +526,7 @@ def test_the_partition_runs_share_one_connection_and_a_failed_step_opens_a_new_o
         return built
 
     monkeypatch.setattr(resources, "_open", counting_open)
-    monkeypatch.setattr(core, "build", failing_core)
+    fail_core(monkeypatch, lambda scope: scope.school_year == YEAR)
     monkeypatch.setattr(mart, "build", mart_then_look_at_the_log)
     report = run_load(small_landing, db)
     assert report.partitions == [(YEAR, "110"), (later, "110")]

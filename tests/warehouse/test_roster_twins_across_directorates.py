@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.load import run_load
-from tests.conftest import write_files
+from tests.conftest import fail_core, write_files
 
 YEAR = "2022-2023"
 REFERENTIAL = ("CD_ETAB,NOM_ETABL,NOM_ETABA,CD_PROV,cd_com,CD_MIL,LL_CYCLE\n"
@@ -131,16 +131,7 @@ def test_a_load_that_failed_somewhere_still_warns_both_rosters(tmp_path: Path, m
     """The readers' copy waits for a load that completes everywhere, but the roster warnings are
     made true after every load (staging commits a partition whole): 111's core step fails, 111's
     staged roster still counts, and 110's row is warned."""
-    from warehouse.build import core
-
-    real_core = core.build
-
-    def failing_core(con, scope, run_id):
-        if scope.province == "111":
-            raise RuntimeError("core failed on purpose")
-        return real_core(con, scope, run_id)
-
-    monkeypatch.setattr(core, "build", failing_core)
+    fail_core(monkeypatch, lambda scope: scope.province == "111")
     landing, db = _pupil_on_both_rosters(tmp_path)
     report = run_load(landing, db)
     assert report.failed and report.failed[0].startswith(f"{YEAR}/111: core_facts") and report.published is None
