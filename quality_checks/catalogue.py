@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from daam.config import CONFIG_DIR, parse_yaml
+from daam.config import read_yaml
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,7 @@ class Rule:
 @cache
 def rules() -> dict[str, Rule]:
     """Every rule of the catalogue by id."""
-    with (CONFIG_DIR / "quality_rules.yaml").open(encoding="utf-8") as fh:
-        doc = parse_yaml(fh)["rules"]
+    doc = read_yaml("quality_rules.yaml")["rules"]
     return {
         rid: Rule(rid, r["severity"], r["kind"], r["message_fr"], r["message_ar"], r.get("applies", {}),
                   r["title_fr"], r["title_ar"], r["fix_fr"], r["fix_ar"])

@@ -39,7 +39,7 @@ import duckdb
 import pandas as pd
 import xlsxwriter
 
-from daam.config import CONFIG_DIR, RECORD_TYPES, Settings, load_settings, parse_yaml
+from daam.config import RECORD_TYPES, Settings, load_settings, read_yaml
 from daam.progress import emit
 from daam.sqlfiles import registered
 from quality_checks.catalogue import rules
@@ -92,8 +92,7 @@ class FeedbackReport:
 @cache
 def rejection_texts() -> dict[str, dict[str, str]]:
     """configs/file_rejections.yaml: kind -> {fr, ar}."""
-    with (CONFIG_DIR / "file_rejections.yaml").open(encoding="utf-8") as fh:
-        return parse_yaml(fh)["kinds"]
+    return read_yaml("file_rejections.yaml")["kinds"]
 
 
 def rejection_text(kind: str | None, lang: str) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 import duckdb
 import pandas as pd
 
-from daam.config import CONFIG_DIR, RECORD_TYPES, ConfigError, Settings, outlier_config, parse_yaml
+from daam.config import RECORD_TYPES, ConfigError, Settings, outlier_config, read_yaml
 from daam.sqlfiles import registered
 from quality_checks.catalogue import rules
 from quality_checks.expectations import declarations_for
@@ -71,8 +71,7 @@ def _text(value) -> str:
 def submission_rules(settings: Settings) -> pd.DataFrame:
     """configs/completeness.yaml expected_submissions: one row per accepted value of each condition
     (one row without condition for a record type every open school owes)."""
-    with (CONFIG_DIR / "completeness.yaml").open(encoding="utf-8") as fh:
-        doc = parse_yaml(fh)["expected_submissions"]
+    doc = read_yaml("completeness.yaml")["expected_submissions"]
     # a condition names a column of the school's referential version (core/fct_submission.sql)
     columns = {c.name for c in registry()["core.dim_school"].columns}
     rows = []

@@ -13,7 +13,7 @@ from functools import cache
 
 import numpy as np
 
-from daam.config import CONFIG_DIR, Settings, parse_yaml
+from daam.config import Settings, read_yaml
 from daam.demo import names
 from daam.demo.writers import Fmt, Table
 
@@ -51,8 +51,7 @@ BAD_LEVELS = ["7AP", "السنة السابعة ابتدائي", "CE2", "4AC"]
 @cache
 def severities() -> dict[str, str]:
     """Rule id -> severity, from configs/quality_rules.yaml."""
-    with (CONFIG_DIR / "quality_rules.yaml").open(encoding="utf-8") as fh:
-        return {k: v["severity"] for k, v in parse_yaml(fh)["rules"].items()}
+    return {k: v["severity"] for k, v in read_yaml("quality_rules.yaml")["rules"].items()}
 
 
 @dataclass
