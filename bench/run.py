@@ -217,6 +217,22 @@ def breakdown(rows: list[tuple], wall: float) -> dict:
     }
 
 
+def load_phases(rows: list[tuple], started_epoch: float, wall: float) -> dict | None:
+    """Where a load's wall time went, from its own `ops.load_log` rows: before its first partition
+    step (Python's start, the imports, the landing scan), the partitions (the first partition
+    step's start to the last one's end: raw, staging, core, the checks, the mart, and Dagster
+    between them), and after them (the held connection's close and checkpoint, then the publishing:
+    roster twins, approval drift, the engineers' copy, the level products, the reports site).
+    None when the load loaded no partition."""
+    spans = [(started, finished) for _, _, partition, started, finished in rows if partition]
+    if not spans:
+        return None
+    first = min(s for s, _ in spans).timestamp() - started_epoch
+    last = max(f for _, f in spans).timestamp() - started_epoch
+    return {"before_partitions_seconds": round(first, 2), "partitions_seconds": round(last - first, 2),
+            "after_partitions_seconds": round(wall - last, 2)}
+
+
 # --- the incremental case ---------------------------------------------------------------------
 
 _UNJUSTIFIED = ("non justifi", "غير المبرر")
@@ -531,6 +547,14 @@ def _secs(step: dict | None, partitions: bool = False) -> str:
     return text if step.get("ok", True) else f"{text} (exit {step['exit_code']})"
 
 
+def _phases_line(r: dict) -> str:
+    p = _step(r, "load")["phases"]
+    share = r.get("ratio_partitions_to_floor")
+    return (f"{r['scale']} {p['before_partitions_seconds']:,.1f} s before the partitions, "
+            f"{p['partitions_seconds']:,.1f} s of partitions" + (f" ({share:.1f}× the floor)" if share else "")
+            + f", {p['after_partitions_seconds']:,.1f} s after them")
+
+
 def _machine_line(m: dict) -> str:
     commit = (m.get("git_commit") or "?")[:10] + (" + local changes" if m.get("git_dirty") else "")
     return (f"{m.get('cpu') or 'unknown CPU'}, {m.get('logical_cores')} logical cores, {m.get('ram_gib')} GiB RAM, "
@@ -604,6 +628,10 @@ def render_table(results: list[dict]) -> str:
             _secs(_step(r, "publish")),
             f"{slowest['median_ms']:,.1f}" if slowest else "–",
         ]) + " |")
+    phases = [_phases_line(r) for r in results if (_step(r, "load") or {}).get("phases")]
+    if phases:
+        lines += ["", "Where the first load's time went (`ops.load_log`; the partitions / floor ratio leaves out the "
+                  "start, the close and the publishing): " + "; ".join(phases) + "."]
     machines: dict[str, list[str]] = {}
     for r in results:
         machines.setdefault(_machine_line(r.get("machine", {})), []).append(f"{r['scale']} ({r['when'][:10]})")
@@ -761,11 +789,12 @@ def main(argv: list[str] | None = None) -> int:
     seen: set[str] = set()
     logged: dict[str, dict] = {}
 
-    def log_of(step: dict) -> None:
+    def log_of(step: dict) -> list[tuple]:
         rows = load_log_rows(warehouse)
         new = [r for r in rows if r[0] not in seen]
         seen.update(r[0] for r in rows)
         logged[step["step"]] = breakdown(new, step["seconds"])
+        return new
 
     fingerprints: list[str | None] = [code_at_start]
 
@@ -780,7 +809,7 @@ def main(argv: list[str] | None = None) -> int:
             say(f"WARNING: daam's code fingerprint changed before the {name} (the tree is being edited): "
                 "every partition loads again for that reason alone")
         steps.append(step)
-        log_of(step)
+        step["phases"] = load_phases(log_of(step), step["started_epoch"], step["seconds"])
         return step
 
     load = timed_load("load")
@@ -844,6 +873,8 @@ def main(argv: list[str] | None = None) -> int:
         "steps": steps,
         "load_log": logged,
         "ratio_load_to_floor": ratio(load["seconds"], floor, floor_after),
+        "ratio_partitions_to_floor": ratio(load["phases"]["partitions_seconds"], floor, floor_after)
+        if load.get("phases") else None,
         "incremental": incremental_summary(incremental_steps(steps)),
         "warehouse_mib": round(warehouse.stat().st_size / 2**20, 1) if warehouse.exists() else None,
         "queries": timed,
@@ -859,6 +890,7 @@ def main(argv: list[str] | None = None) -> int:
         "scale": args.scale, "files": result["landing"]["files"], "rows": result["landing"]["rows"],
         "floor_s": result["floor"]["seconds"], "floor_after_s": floor_after and floor_after["seconds"],
         "ratio_load_to_floor": result["ratio_load_to_floor"],
+        "load_phases_s": load.get("phases"), "ratio_partitions_to_floor": result["ratio_partitions_to_floor"],
         "steps": {s["step"]: {"s": s["seconds"], "cpu_%": s["cpu_percent"], "peak_rss_mib": s["peak_rss_mib"],
                               "exit": s["exit_code"]} for s in steps},
         "partitions": {s["step"]: f"{s['partitions_loaded']} loaded, {s['partitions_unchanged']} unchanged"

@@ -117,6 +117,29 @@ def test_load_log_breakdown_counts_overlaps_once():
     assert (b["outside_steps_seconds"], b["outside_union_seconds"], b["runs"]) == (11.0, 13.0, 2)
 
 
+def test_load_phases_split_the_wall_time_at_the_partition_steps():
+    t0 = datetime(2026, 1, 1, 8)
+    rows = [("scan", "landing_inventory", None, t0 + timedelta(seconds=1), t0 + timedelta(seconds=2.5)),
+            ("run1", "raw", "110|2022-2023", t0 + timedelta(seconds=3), t0 + timedelta(seconds=5)),
+            ("run1", "mart", "110|2022-2023", t0 + timedelta(seconds=9), t0 + timedelta(seconds=9.5)),
+            ("run2", "raw", "111|2022-2023", t0 + timedelta(seconds=10), t0 + timedelta(seconds=11)),
+            ("run2", "mart", "111|2022-2023", t0 + timedelta(seconds=17), t0 + timedelta(seconds=18.25)),
+            ("pub", "roster_twins", None, t0 + timedelta(seconds=20), t0 + timedelta(seconds=21))]
+    phases = run.load_phases(rows, started_epoch=t0.timestamp() - 0.5, wall=30.0)
+    assert phases == {"before_partitions_seconds": 3.5, "partitions_seconds": 15.25, "after_partitions_seconds": 11.25}
+    assert run.load_phases(rows[:1] + rows[-1:], started_epoch=t0.timestamp(), wall=5.0) is None  # nothing loaded
+
+    result = _result("province", 30.0)
+    result["steps"][0]["phases"] = phases
+    result["ratio_partitions_to_floor"] = run.ratio(phases["partitions_seconds"], {"seconds": 40.0}, None)
+    table = run.render_table([result, _result("region", 100.0)])
+    assert table.count("s before the partitions") == 1  # the region's result has no phases
+    line = next(x for x in table.splitlines() if x.startswith("Where the first load's time went"))
+    assert line.endswith(": province 3.5 s before the partitions, 15.2 s of partitions (0.4× the floor), "
+                         "11.2 s after them.")
+    assert "Where the first load" not in run.render_table([_result("region", 100.0)])
+
+
 def test_analyst_queries_come_from_the_warehouse_readme():
     queries = run.analyst_queries(ROOT / "warehouse/README.md")
     assert len(queries) >= 5
